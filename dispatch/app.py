@@ -1,0 +1,111 @@
+"""The aiohttp application: routes, middlewares, and every long-lived resource in cleanup contexts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from aiohttp import web
+
+from dispatch.calls.pipeline import Pipeline
+from dispatch.camera_index import LiveIndex
+from dispatch.context import HUB, INDEX, METRICS, PIPELINE, POOL, SETTINGS
+from dispatch.http import calls, cameras, consoles, media, ops, query
+from dispatch.hub import Hub
+from dispatch.listener import Listener
+from dispatch.metrics import Metrics
+from dispatch.problems import problem_middleware
+from dispatch.settings import Settings
+from dispatch.storage import cameras as camera_store
+from dispatch.storage import events as event_store
+from dispatch.storage.db import StorageUnavailable, connection, create_pool
+from geo.crs import Projector
+
+log = logging.getLogger(__name__)
+
+
+async def _pool(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[POOL] = await create_pool(settings.dsn, settings.db_pool_min, settings.db_pool_max)
+    yield
+    await app[POOL].close()
+
+
+async def _stopping(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _index(app: web.Application) -> AsyncIterator[None]:
+    live, pool = app[INDEX], app[POOL]
+    await live.load(pool)
+    follower = asyncio.create_task(live.follow(pool), name="camera-index")
+    yield
+    await _stopping([follower])
+
+
+async def _hub(app: web.Application) -> AsyncIterator[None]:
+    pool = app[POOL]
+
+    async def replay(after_event_id: int, not_before: datetime) -> list[event_store.Event]:
+        async with connection(pool) as conn:
+            return await event_store.after(conn, after_event_id, not_before)
+
+    hub = app[HUB] = Hub(app[SETTINGS], app[METRICS], replay)
+    app[PIPELINE] = Pipeline(app[SETTINGS], pool, app[INDEX], hub)
+    heartbeats = asyncio.create_task(hub.run_heartbeats(), name="heartbeats")
+    yield
+    await hub.close_all()
+    await _stopping([heartbeats])
+
+
+async def _listener(app: web.Application) -> AsyncIterator[None]:
+    live, hub, pool = app[INDEX], app[HUB], app[POOL]
+    fetches: set[asyncio.Task[None]] = set()
+
+    async def fetch(event_id: int) -> None:
+        try:
+            async with connection(pool) as conn:
+                event = await event_store.get(conn, event_id)
+        except StorageUnavailable:
+            log.warning("event %d announced but unreadable; consoles can resume", event_id)
+            return
+        if event is not None:
+            hub.publish(event)
+
+    def on_event(payload: str) -> None:
+        # Another instance stored this event (or this one did: the hub drops what it already sent).
+        if int(payload) not in hub.seen:
+            task = asyncio.get_running_loop().create_task(fetch(int(payload)))
+            fetches.add(task)
+            task.add_done_callback(fetches.discard)
+
+    channels = {camera_store.CHANNEL: live.notified, event_store.CHANNEL: on_event}
+    listener = Listener(app[SETTINGS].dsn, channels, lambda: live.load(pool))
+    listening = asyncio.create_task(listener.run(), name="listener")
+    await asyncio.wait_for(listener.connected.wait(), timeout=10)
+    yield
+    await _stopping([listening, *fetches])
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    """A ready-to-run application; resources start with the runner and stop in reverse order."""
+    settings = settings or Settings()
+    metrics = Metrics()
+    app = web.Application(
+        middlewares=[metrics.middleware(), problem_middleware],
+        client_max_size=settings.import_body_limit,
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[INDEX] = LiveIndex(Projector(settings.metric_crs))
+    app.cleanup_ctx.extend([_pool, _index, _hub, _listener])
+    for module in (ops, query, cameras, calls, consoles, media):
+        app.add_routes(module.routes)
+    return app

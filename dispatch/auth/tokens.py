@@ -1,0 +1,95 @@
+"""Bearer tokens the service signs: console/person tokens naming a role, and feed tokens bound to a camera."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+import jwt
+
+from dispatch.problems import unauthorized
+
+Role = Literal["police", "fire", "medical", "supervisor", "admin"]
+ROLES: tuple[Role, ...] = ("police", "fire", "medical", "supervisor", "admin")
+_TTL = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a signed system sender or a person holding a token."""
+
+    name: str
+    role: Role | Literal["sender"]
+    areas: frozenset[str] = field(default_factory=frozenset)
+    token_id: str = ""
+
+    @property
+    def is_sender(self) -> bool:
+        return self.role == "sender"
+
+
+def parse_ttl(text: str) -> int:
+    """Seconds in a TTL such as 90s, 15m, 8h or 7d."""
+    found = _TTL.match(text.strip())
+    if not found or int(found.group(1)) <= 0:
+        raise ValueError(f"TTL {text!r} is not like 90s, 15m, 8h or 7d")
+    return int(found.group(1)) * _UNITS[found.group(2)]
+
+
+def issue(key: bytes, role: Role, ttl_s: int, areas: list[str] | None = None, name: str | None = None) -> str:
+    """A signed person token."""
+    token_id = uuid.uuid4().hex
+    now = int(time.time())
+    claims = {
+        "typ": "console",
+        "sub": name or f"{role}-{token_id[:8]}",
+        "role": role,
+        "areas": sorted(areas or []),
+        "jti": token_id,
+        "iat": now,
+        "exp": now + ttl_s,
+    }
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def verify(key: bytes, token: str) -> Principal:
+    """The token's holder, or a 401 problem when it is missing, forged or expired."""
+    claims = _decode(key, token, "console")
+    role = claims.get("role")
+    if role not in ROLES:
+        raise unauthorized("The token names no known role.")
+    return Principal(name=str(claims["sub"]), role=role, areas=frozenset(claims.get("areas") or []),
+                     token_id=str(claims["jti"]))
+
+
+def issue_feed(key: bytes, paths: list[str], console: str, expires: int) -> str:
+    """A token that opens these cameras' feeds (gateway paths) for one console until `expires` (unix s)."""
+    claims = {"typ": "feed", "paths": paths, "sub": console, "exp": expires, "jti": uuid.uuid4().hex}
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def verify_feed(key: bytes, token: str, path: str) -> str:
+    """The console a feed token was issued to, if it is valid for this gateway path."""
+    claims = _decode(key, token, "feed")
+    paths = claims.get("paths")
+    if not isinstance(paths, list) or path not in paths:
+        raise unauthorized("The feed token is not for this camera.")
+    return str(claims["sub"])
+
+
+def _decode(key: bytes, token: str, typ: str) -> dict[str, object]:
+    try:
+        claims: dict[str, object] = jwt.decode(
+            token, key, algorithms=["HS256"], options={"require": ["exp", "sub", "jti"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise unauthorized("The token has expired.") from None
+    except jwt.PyJWTError:
+        raise unauthorized("The token is not valid.") from None
+    if claims.get("typ") != typ:
+        raise unauthorized(f"This is not a {typ} token.")
+    return claims

@@ -1,0 +1,130 @@
+"""What happens to a call, in order: verify, parse, match, store (with its outbox event), publish.
+
+Verification and body limits happen in the HTTP handler before anything here runs. Matching fails open
+(the call is stored without cameras); storing does not (nothing is acknowledged that is not committed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import orjson
+
+from dispatch.api_models import CallIn, CloseIn, LocationUpdateIn
+from dispatch.calls.matching import Matched, match_location, unmatched
+from dispatch.calls.privacy import caller_fingerprint
+from dispatch.camera_index import LiveIndex
+from dispatch.hub import Hub
+from dispatch.ingest.location import parse_location
+from dispatch.ingest.model import ReportedLocation
+from dispatch.settings import Settings
+from dispatch.storage import calls as call_store
+from dispatch.storage import events as event_store
+from dispatch.storage.calls import NewCall, StoredCall
+from dispatch.storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The call path's collaborators, built once per application."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    live: LiveIndex
+    hub: Hub
+
+    async def receive(self, call: CallIn) -> tuple[StoredCall, bool]:
+        """A new call (True) or the stored one for a retry (False)."""
+        reported = parse_location(call.location)
+        matched = self.match(reported)
+        number_hash, last3 = caller_fingerprint(self.settings.caller_key, call.caller.number)
+        new = NewCall(call.call_id, call.hotline, call.received_at, number_hash, last3,
+                      matched.area if matched else None, matched.location if matched else None,
+                      matched.cameras if matched else [], matched.region_wkb if matched else None)
+        async with transaction(self.pool) as conn:
+            stored = await call_store.insert(conn, new, self.live.projector.srid)
+            if stored is None:
+                return await call_store.get(conn, call.call_id), False
+            event = await event_store.append(conn, "incident.opened", stored.incident_id, stored.hotline,
+                                             stored.area, incident_payload(stored))
+        self.hub.publish(event)
+        return stored, True
+
+    async def relocate(self, call_id: str, update: LocationUpdateIn) -> StoredCall:
+        """A later fix: stored once, re-matched, and announced when it is the newest."""
+        reported = parse_location(update.location)
+        assert reported is not None
+        matched = self.match(reported) or unmatched(reported, self.live, self.settings)
+        content = orjson.dumps(update.seq if update.seq is not None else update.location, option=orjson.OPT_SORT_KEYS)
+        async with transaction(self.pool) as conn:
+            stored = await call_store.get(conn, call_id, lock=True)
+            newest = await call_store.newest_seq(conn, stored.incident_id)
+            fresh = await call_store.add_location(conn, stored.incident_id, update.seq,
+                                                  hashlib.sha256(content).hexdigest(), matched.location["reported"],
+                                                  matched.location["region"])
+            if not fresh or stored.status == "closed" or (update.seq is not None and newest is not None
+                                                           and update.seq < newest):
+                return stored
+            previous = {c["camera_id"] for c in stored.cameras}
+            stored = await call_store.rematch(conn, stored.incident_id, matched.area, matched.location,
+                                              matched.cameras, matched.region_wkb, self.live.projector.srid)
+            payload = incident_payload(stored)
+            payload["changes"] = _changes(previous, stored.cameras)
+            event = await event_store.append(conn, "incident.updated", stored.incident_id, stored.hotline,
+                                             stored.area, payload)
+        self.hub.publish(event)
+        return stored
+
+    async def close(self, call_id: str, body: CloseIn) -> StoredCall:
+        """Closes the incident once; repeats answer the closed incident."""
+        async with transaction(self.pool) as conn:
+            stored = await call_store.get(conn, call_id, lock=True)
+            if stored.status == "closed":
+                return stored
+            stored = await call_store.close(conn, stored.incident_id, body.reason)
+            event = await event_store.append(conn, "incident.closed", stored.incident_id, stored.hotline,
+                                             stored.area, incident_payload(stored))
+        self.hub.publish(event)
+        return stored
+
+    def match(self, reported: ReportedLocation | None) -> Matched | None:
+        """Matches a location; a failure is logged and the call goes on without cameras."""
+        if reported is None:
+            return None
+        try:
+            return match_location(reported, self.live, self.settings)
+        except Exception:
+            log.exception("matching failed; the call goes on without cameras")
+            return unmatched(reported, self.live, self.settings)
+
+
+def incident_payload(stored: StoredCall) -> dict[str, Any]:
+    """The event body: the incident and its cameras (feeds are added per console)."""
+    return {"incident": incident_fields(stored), "cameras": stored.cameras}
+
+
+def incident_fields(stored: StoredCall) -> dict[str, Any]:
+    """The incident object without cameras and detections."""
+    return {
+        "incident_id": str(stored.incident_id),
+        "call_id": stored.call_id,
+        "hotline": stored.hotline,
+        "status": stored.status,
+        "opened_at": stored.opened_at.isoformat(),
+        "updated_at": stored.updated_at.isoformat(),
+        "degraded": False,
+        "location": stored.location,
+        "area": stored.area,
+    }
+
+
+def _changes(previous: set[str], cameras: list[dict[str, Any]]) -> dict[str, list[str]]:
+    current = [c["camera_id"] for c in cameras]
+    return {"added": [c for c in current if c not in previous],
+            "removed": sorted(previous - set(current))}

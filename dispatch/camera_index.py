@@ -1,0 +1,72 @@
+"""The in-process camera index kept equal to PostGIS: loaded at start, updated on camera-change notifications."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import asyncpg
+
+from dispatch.cameras.model import CameraOut, to_geo
+from dispatch.storage import cameras as camera_store
+from geo.crs import Projector
+from geo.index import CameraIndex
+
+log = logging.getLogger(__name__)
+
+
+class LiveIndex:
+    """The geo/ index plus the registry records needed to render a match."""
+
+    def __init__(self, projector: Projector) -> None:
+        self.projector = projector
+        self.index = CameraIndex(projector)
+        self.records: dict[str, CameraOut] = {}
+        self.loaded = False
+        self._changes: asyncio.Queue[str] = asyncio.Queue()
+
+    async def load(self, pool: asyncpg.Pool) -> None:
+        """Replaces the index with every camera in the registry."""
+        started = time.perf_counter()
+        async with pool.acquire() as conn:
+            records = await camera_store.all_cameras(conn)
+        self.records = {record.camera_id: record for record in records}
+        self.index.load(to_geo(record) for record in records)
+        self.loaded = True
+        log.info("camera index loaded: %d cameras in %.2f s", len(records), time.perf_counter() - started)
+
+    def put(self, record: CameraOut) -> None:
+        """Adds or replaces one camera (after a write on this instance)."""
+        self.index.upsert(to_geo(record))
+        self.records[record.camera_id] = record
+
+    def drop(self, camera_id: str) -> None:
+        """Removes one camera."""
+        self.index.remove(camera_id)
+        self.records.pop(camera_id, None)
+
+    def notified(self, payload: str) -> None:
+        """Queues a change announced by any instance (a camera id, or * for many)."""
+        self._changes.put_nowait(payload)
+
+    async def follow(self, pool: asyncpg.Pool) -> None:
+        """Applies queued changes in order until cancelled; a failure reloads everything."""
+        while True:
+            payload = await self._changes.get()
+            try:
+                await self._apply(pool, payload)
+            except Exception:
+                log.exception("camera change %s failed; reloading the index", payload)
+                await self.load(pool)
+
+    async def _apply(self, pool: asyncpg.Pool, payload: str) -> None:
+        if payload == "*":
+            await self.load(pool)
+            return
+        async with pool.acquire() as conn:
+            record = await camera_store.get(conn, payload)
+        if record is None:
+            self.drop(payload)
+        else:
+            self.put(record)

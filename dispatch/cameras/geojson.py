@@ -1,0 +1,101 @@
+"""GeoJSON (and Overpass JSON) documents read into raw camera records, and records written as features."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from dispatch.cameras import osm
+from dispatch.cameras.errors import ImportFormatError, ItemError
+from dispatch.cameras.model import CameraIn
+
+Record = dict[str, Any]
+Item = tuple[int, Record | ItemError]
+
+
+def read_document(doc: Any) -> Iterator[Item]:
+    """Items of a FeatureCollection, a single Feature or an Overpass JSON answer, by feature position."""
+    if not isinstance(doc, Mapping):
+        raise ImportFormatError("expected a GeoJSON FeatureCollection object at the top level")
+    kind = doc.get("type")
+    if kind == "FeatureCollection":
+        features = doc.get("features")
+        if not isinstance(features, list):
+            raise ImportFormatError("the FeatureCollection has no `features` list")
+        return _read_features(features)
+    if kind == "Feature":
+        return _read_features([doc])
+    if isinstance(doc.get("elements"), list):
+        return _read_elements(doc)
+    raise ImportFormatError(f"expected a GeoJSON FeatureCollection, got type {kind!r}")
+
+
+def _read_features(features: list[Any]) -> Iterator[Item]:
+    for index, feature in enumerate(features):
+        yield from _items(index, _feature_records, feature)
+
+
+def _read_elements(doc: Mapping[str, Any]) -> Iterator[Item]:
+    for index, tags, osm_id, point in osm.elements(doc):
+        yield from _items(index, osm.records, tags, osm_id, point)
+
+
+def _items(index: int, build: Callable[..., list[Record]], *args: Any) -> list[Item]:
+    """The records one feature gives, or its rejection: one bad feature never stops the file."""
+    try:
+        return [(index, record) for record in build(*args)]
+    except ItemError as err:
+        return [(index, err)]
+
+
+def _feature_records(feature: Any) -> list[Record]:
+    if not isinstance(feature, Mapping) or feature.get("type", "Feature") != "Feature":
+        raise ItemError("not a GeoJSON Feature object")
+    props = feature.get("properties") or {}
+    if not isinstance(props, Mapping):
+        raise ItemError("properties: not an object")
+    if osm.is_osm(props):
+        tags, osm_id = osm.unwrap(props, feature.get("id"))
+        return osm.records(tags, osm_id, _point_or_none(feature, osm.camera_id_of(tags, osm_id)))
+    camera_id = props.get("camera_id")
+    record = {key: value for key, value in props.items() if value is not None}
+    point = _point_or_none(feature, camera_id if isinstance(camera_id, str) else None)
+    if point is not None:
+        record["lon"], record["lat"] = point
+    return [record]
+
+
+def _point_or_none(feature: Mapping[str, Any], camera_id: str | None) -> tuple[float, float] | None:
+    try:
+        return point_of(feature.get("geometry"))
+    except ItemError as err:
+        raise ItemError(err.reason, camera_id) from None
+
+
+def point_of(geometry: Any) -> tuple[float, float] | None:
+    """(lon, lat) of a Point geometry; None for no geometry; ItemError for any other shape."""
+    if geometry is None:
+        return None
+    if not isinstance(geometry, Mapping):
+        raise ItemError("geometry: not a GeoJSON geometry object")
+    if geometry.get("type") != "Point":
+        kind = geometry.get("type")
+        raise ItemError(f"geometry: not a Point (got {kind!r}); a camera is a Point [lon, lat]")
+    coords = geometry.get("coordinates")
+    if not isinstance(coords, list | tuple) or len(coords) not in (2, 3) or not all(map(osm.is_number, coords)):
+        raise ItemError(f"geometry: Point coordinates must be [lon, lat] numbers (got {coords!r})")
+    return float(coords[0]), float(coords[1])
+
+
+def to_feature(camera: CameraIn) -> dict[str, Any]:
+    """A registry record as a GeoJSON Feature: Point [lon, lat] plus every other field as properties."""
+    props = camera.model_dump(exclude={"lat", "lon"}, exclude_none=True)
+    geometry = None if camera.lat is None or camera.lon is None else {
+        "type": "Point", "coordinates": [camera.lon, camera.lat]
+    }
+    return {"type": "Feature", "id": camera.camera_id, "geometry": geometry, "properties": props}
+
+
+def to_feature_collection(cameras: Iterable[CameraIn]) -> dict[str, Any]:
+    """Registry records as a GeoJSON FeatureCollection."""
+    return {"type": "FeatureCollection", "features": [to_feature(camera) for camera in cameras]}

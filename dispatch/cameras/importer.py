@@ -1,0 +1,164 @@
+"""Bulk camera import: GeoJSON (our fields or OSM tags), Overpass JSON or CSV parsed into registry records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dispatch.cameras.csv_rows import read_csv
+from dispatch.cameras.errors import ImportFormatError, ItemError
+from dispatch.cameras.geojson import read_document
+from dispatch.cameras.model import CameraIn
+from geo.crs import to_wgs84_from
+from geo.errors import GeoError
+
+__all__ = ["ImportBatch", "ImportFormatError", "KindDefaults", "Rejection", "TypeDefaults", "parse_import"]
+
+Record = dict[str, Any]
+Item = tuple[int, Record | ItemError]
+
+_JSON_TYPES = frozenset({"application/json", "application/geo+json", "text/json"})
+_CSV_TYPES = frozenset({"text/csv", "application/csv", "text/comma-separated-values"})
+
+
+class KindDefaults(BaseModel):
+    """Field of view and range assumed for a camera type when the record does not give them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fov_deg: float = Field(gt=0, le=360)
+    range_m: float = Field(gt=0, le=5000)
+
+
+class TypeDefaults(BaseModel):
+    """Per-type defaults for fov and range (OSM never gives them; our records may leave them out)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fixed: KindDefaults = KindDefaults(fov_deg=70.0, range_m=60.0)
+    ptz: KindDefaults = KindDefaults(fov_deg=60.0, range_m=120.0)
+    dome: KindDefaults = KindDefaults(fov_deg=360.0, range_m=40.0)
+
+    def for_kind(self, kind: Any) -> KindDefaults | None:
+        """The defaults of a kind, or None for an unknown kind (validation then rejects the record)."""
+        by_kind = {"fixed": self.fixed, "ptz": self.ptz, "dome": self.dome}
+        return by_kind.get(kind) if isinstance(kind, str) else None
+
+
+class Rejection(BaseModel):
+    """One item that was not imported, and why, in words a person can act on."""
+
+    index: int = Field(description="The feature's position (from 0), or the CSV line number (header = 1).")
+    camera_id: str | None = None
+    reason: str
+
+
+@dataclass(slots=True)
+class ImportBatch:
+    """What a file holds: valid records (lat/lon resolved) with their index, and the rejected items."""
+
+    cameras: list[tuple[int, CameraIn]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def parse_import(data: bytes, content_type: str = "", defaults: TypeDefaults | None = None) -> ImportBatch:
+    """Parse an import file; raises ImportFormatError only when the file as a whole cannot be read."""
+    if not data.strip():
+        raise ImportFormatError("the file is empty")
+    if _format_of(data, content_type) == "json":
+        return _collect(read_document(_load_json(data)), "feature", defaults or TypeDefaults())
+    return _collect(read_csv(_decode_text(data)), "line", defaults or TypeDefaults())
+
+
+def _format_of(data: bytes, content_type: str) -> Literal["json", "csv"]:
+    """The declared media type decides; otherwise (text/plain, octet-stream, none) the first byte does."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in _JSON_TYPES or media.endswith("+json"):
+        return "json"
+    if media in _CSV_TYPES:
+        return "csv"
+    first = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return "json" if first in (b"{", b"[") else "csv"
+
+
+def _load_json(data: bytes) -> Any:
+    try:
+        return orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))  # orjson refuses a byte order mark
+    except orjson.JSONDecodeError as err:
+        where = f"line {err.lineno} column {err.colno}"
+        raise ImportFormatError(f"not valid JSON (UTF-8): {err.msg} at {where}") from None
+
+
+def _decode_text(data: bytes) -> str:
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        raise ImportFormatError(f"not UTF-8 text: {err.reason} at byte {err.start}") from None
+
+
+def _collect(items: Iterable[Item], unit: str, defaults: TypeDefaults) -> ImportBatch:
+    batch = ImportBatch()
+    seen: dict[str, str] = {}  # camera id -> where it first appeared
+    for index, raw in items:
+        try:
+            batch.cameras.append((index, _accept(raw, f"{unit} {index}", seen, defaults)))
+        except ItemError as err:
+            batch.rejected.append(Rejection(index=index, camera_id=err.camera_id, reason=err.reason))
+    return batch
+
+
+def _accept(raw: Record | ItemError, where: str, seen: dict[str, str], defaults: TypeDefaults) -> CameraIn:
+    """One raw record checked, completed with the type defaults, validated and placed in WGS 84."""
+    if isinstance(raw, ItemError):
+        raise raw
+    camera_id = raw.get("camera_id")
+    label = str(camera_id) if isinstance(camera_id, str | int) and not isinstance(camera_id, bool) else None
+    if label is not None:
+        if label in seen:
+            reason = f"camera_id: {label!r} appears more than once in the file (first at {seen[label]})"
+            raise ItemError(reason, label)
+        seen[label] = where
+    kind_defaults = defaults.for_kind(raw.get("kind", "fixed"))
+    if kind_defaults is not None:
+        raw.setdefault("fov_deg", kind_defaults.fov_deg)
+        raw.setdefault("range_m", kind_defaults.range_m)
+    try:
+        camera = CameraIn.model_validate(raw)
+    except ValidationError as err:
+        raise ItemError(validation_reason(err), label) from None
+    return _resolve_position(camera)
+
+
+def _resolve_position(camera: CameraIn) -> CameraIn:
+    """Fill lat/lon from x/y in the named CRS when the record gave only a projected position."""
+    if camera.lat is not None and camera.lon is not None:
+        return camera
+    assert camera.x is not None and camera.y is not None and camera.crs is not None  # CameraIn guarantees it
+    try:
+        lon, lat = to_wgs84_from(camera.crs, camera.x, camera.y)
+    except GeoError as err:  # an unknown CRS, or x/y outside its area of use
+        raise ItemError(f"{err.field}: {err.message}", camera.camera_id) from None
+    camera.lat, camera.lon = lat, lon
+    return camera
+
+
+def validation_reason(err: ValidationError) -> str:
+    """Pydantic's errors as one line naming each field: `heading_deg: Input should be ... (got 400)`."""
+    parts = []
+    for error in err.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "position"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "missing field"
+        elif error["type"] == "extra_forbidden":
+            message = "not a camera field"
+        got = error.get("input")
+        if error["loc"] and isinstance(got, str | int | float) and error["type"] != "extra_forbidden":
+            message += f" (got {got!r})"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)

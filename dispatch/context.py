@@ -1,0 +1,23 @@
+"""Typed keys for what the application holds: created and torn down in dispatch/app.py's cleanup contexts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import asyncpg
+from aiohttp import web
+
+from dispatch.settings import Settings
+
+if TYPE_CHECKING:
+    from dispatch.calls.pipeline import Pipeline
+    from dispatch.camera_index import LiveIndex
+    from dispatch.hub import Hub
+    from dispatch.metrics import Metrics
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+INDEX: web.AppKey[LiveIndex] = web.AppKey("index")
+HUB: web.AppKey[Hub] = web.AppKey("hub")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")

@@ -1,0 +1,62 @@
+"""Console frames: serialised once per audience, then stamped per console with its seq and feed token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from dispatch.calls.feeds import TOKEN_SLOT, expiry, feed
+from dispatch.settings import Settings
+from dispatch.storage.events import Event
+
+_SLOT = TOKEN_SLOT.encode()
+
+
+def with_feeds(cameras: list[dict[str, Any]], template: str, token: str, expires_at: str) -> list[dict[str, Any]]:
+    """Stored camera entries as clients see them: the gateway path replaced by a feed object."""
+    shown = []
+    for camera in cameras:
+        entry = {k: v for k, v in camera.items() if k != "feed_path"}
+        path = camera.get("feed_path")
+        entry["feed"] = feed(template, path, token, expires_at) if path else None
+        shown.append(entry)
+    return shown
+
+
+def feed_paths(cameras: list[dict[str, Any]]) -> list[str]:
+    """The gateway paths a frame's feed token must open."""
+    return [c["feed_path"] for c in cameras if c.get("feed_path")]
+
+
+class Rendered:
+    """One event for one audience: the body without seq, and what each console's token must open."""
+
+    __slots__ = ("body", "expires", "paths")
+
+    def __init__(self, body: bytes, paths: list[str], expires: int) -> None:
+        self.body = body
+        self.paths = paths
+        self.expires = expires
+
+    def stamp(self, seq: int, token: str | None) -> bytes:
+        """The frame for one console."""
+        body = self.body.replace(_SLOT, token.encode()) if token and self.paths else self.body
+        return b'{"seq":%d,' % seq + body[1:]
+
+
+def render(event: Event, settings: Settings) -> Rendered:
+    """Serialises an event once; feed URLs carry a slot for each console's token."""
+    payload = event.payload
+    cameras = payload.get("cameras", [])
+    expires, expires_at = expiry(settings.feed_token_ttl_s)
+    frame: dict[str, Any] = {"type": event.type, "event_id": str(event.event_id), **payload}
+    if "cameras" in payload:
+        frame["cameras"] = with_feeds(cameras, settings.media_gateway, TOKEN_SLOT, expires_at)
+        frame.setdefault("detections", [])
+    return Rendered(orjson.dumps(frame), feed_paths(cameras), expires)
+
+
+def control(kind: str, seq: int, **fields: Any) -> bytes:
+    """A frame that is not an event: heartbeat, hello, reset."""
+    return orjson.dumps({"type": kind, "seq": seq, **fields})

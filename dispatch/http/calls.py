@@ -1,0 +1,105 @@
+"""The telephony webhook: calls, later fixes, closes, and reading an incident."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from dispatch.access import receives_hotline
+from dispatch.api_models import CallIn, CloseIn, LocationUpdateIn
+from dispatch.auth import guard
+from dispatch.auth.tokens import Principal
+from dispatch.calls.feeds import console_token, expiry
+from dispatch.calls.pipeline import Pipeline, incident_fields
+from dispatch.context import PIPELINE, POOL, SETTINGS
+from dispatch.frames import feed_paths, with_feeds
+from dispatch.ingest.model import LocationError
+from dispatch.jsonio import loads, respond
+from dispatch.problems import Problem, from_validation, invalid, unavailable
+from dispatch.settings import Settings
+from dispatch.storage import calls as call_store
+from dispatch.storage.calls import CallNotFound, StoredCall
+from dispatch.storage.db import StorageUnavailable, connection
+
+routes = web.RouteTableDef()
+Model = TypeVar("Model", bound=BaseModel)
+
+
+async def _signed_body(request: web.Request, model: type[Model]) -> Model:
+    settings = request.app[SETTINGS]
+    body = await guard.read_body(request, settings.body_limit)
+    guard.require_sender(request, body, settings)
+    try:
+        return model.model_validate(loads(body))
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
+def incident_view(stored: StoredCall, viewer: Principal, settings: Settings) -> dict[str, Any]:
+    """The incident with feed URLs signed for this viewer."""
+    expires, expires_at = expiry(settings.feed_token_ttl_s)
+    paths = feed_paths(stored.cameras)
+    token = console_token(settings.token_key, viewer.name, paths, expires) if paths else ""
+    view = incident_fields(stored)
+    view["cameras"] = with_feeds(stored.cameras, settings.media_gateway, token, expires_at)
+    view["detections"] = []
+    return view
+
+
+async def _run(request: web.Request, step: Any, *args: Any) -> Any:
+    try:
+        return await step(*args)
+    except LocationError as exc:
+        raise invalid([{"field": f"location.{exc.field}".rstrip("."), "message": exc.message}]) from None
+    except CallNotFound:
+        raise Problem(404, "Call not found", f"No call {request.match_info.get('call_id')!r} was received.",
+                      slug="call-not-found") from None
+    except StorageUnavailable:
+        raise unavailable("The database cannot commit right now; retry.") from None
+
+
+@routes.post("/v1/calls")
+async def post_call(request: web.Request) -> web.Response:
+    """A new call (201) or a repeat of one (200), answered after COMMIT."""
+    call = await _signed_body(request, CallIn)
+    pipeline: Pipeline = request.app[PIPELINE]
+    stored, created = await _run(request, pipeline.receive, call)
+    viewer = Principal(request.headers["X-Callsight-Sender"], "sender")
+    return respond(incident_view(stored, viewer, request.app[SETTINGS]), status=201 if created else 200)
+
+
+@routes.post("/v1/calls/{call_id}/locations")
+async def post_location(request: web.Request) -> web.Response:
+    """A later fix for a call."""
+    update = await _signed_body(request, LocationUpdateIn)
+    stored = await _run(request, request.app[PIPELINE].relocate, request.match_info["call_id"], update)
+    viewer = Principal(request.headers["X-Callsight-Sender"], "sender")
+    return respond(incident_view(stored, viewer, request.app[SETTINGS]))
+
+
+@routes.post("/v1/calls/{call_id}/close")
+async def post_close(request: web.Request) -> web.Response:
+    """The call has ended."""
+    body = await _signed_body(request, CloseIn)
+    stored = await _run(request, request.app[PIPELINE].close, request.match_info["call_id"], body)
+    viewer = Principal(request.headers["X-Callsight-Sender"], "sender")
+    return respond(incident_view(stored, viewer, request.app[SETTINGS]))
+
+
+@routes.get("/v1/calls/{call_id}")
+async def get_call(request: web.Request) -> web.Response:
+    """The incident, if the viewer's role receives its hotline (signed senders see all)."""
+    settings = request.app[SETTINGS]
+    viewer = guard.caller(request, b"", settings)
+    stored = await _run(request, _fetch, request.app[POOL], request.match_info["call_id"])
+    allowed = viewer.is_sender or receives_hotline(viewer.role, stored.hotline)
+    if not allowed or (viewer.areas and stored.area not in viewer.areas):
+        raise Problem(403, "Forbidden", "This role does not receive this call.")
+    return respond(incident_view(stored, viewer, settings))
+
+
+async def _fetch(pool: Any, call_id: str) -> StoredCall:
+    async with connection(pool) as conn:
+        return await call_store.get(conn, call_id)

@@ -1,0 +1,60 @@
+"""Prometheus metrics: request counts and latency per route, pool use, what the pipeline did."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Metrics:
+    """One registry per application, so that tests can run several side by side."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "callsight_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "callsight_http_request_seconds", "HTTP request latency", ["method", "route"], registry=self.registry,
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.pool_size = Gauge("callsight_db_pool_size", "Open database connections", registry=self.registry)
+        self.pool_idle = Gauge("callsight_db_pool_idle", "Idle database connections", registry=self.registry)
+        self.cameras = Gauge("callsight_index_cameras", "Cameras in the in-process index", registry=self.registry)
+        self.consoles = Gauge("callsight_consoles", "Connected console streams", registry=self.registry)
+        self.events = Counter("callsight_events_published", "Events sent to consoles", ["type"], registry=self.registry)
+        self.dropped_consoles = Counter(
+            "callsight_consoles_cut_off", "Consoles disconnected for not reading", registry=self.registry
+        )
+        self.match_failures = Counter("callsight_match_failures", "Matches that failed open", registry=self.registry)
+
+    def render(self) -> web.Response:
+        """The Prometheus text exposition."""
+        response = web.Response(body=generate_latest(self.registry))
+        response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+        return response
+
+    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+        """Counts and times every request by its route pattern (not its path, to bound cardinality)."""
+
+        @web.middleware
+        async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
+            started = time.perf_counter()
+            route = request.match_info.route.resource
+            name = route.canonical if route is not None else "unmatched"
+            status = 500
+            try:
+                response = await handler(request)
+                status = response.status
+                return response
+            finally:
+                self.latency.labels(request.method, name).observe(time.perf_counter() - started)
+                self.requests.labels(request.method, name, str(status)).inc()
+
+        return measure

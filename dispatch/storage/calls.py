@@ -1,0 +1,120 @@
+"""Calls (incidents) and their location fixes; callers see CallNotFound, not database errors."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+_COLUMNS = (
+    "incident_id, call_id, hotline, status, received_at, opened_at, updated_at, closed_at, close_reason, "
+    "caller_last3, area, location, cameras"
+)
+
+
+class CallNotFound(Exception):
+    """No call with this id."""
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    incident_id: uuid.UUID
+    call_id: str
+    hotline: str
+    status: str
+    received_at: datetime
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+    caller_last3: str | None
+    area: str | None
+    location: dict[str, Any] | None
+    cameras: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class NewCall:
+    """What the pipeline has for a call before it is stored."""
+
+    call_id: str
+    hotline: str
+    received_at: datetime
+    caller_hash: str | None
+    caller_last3: str | None
+    area: str | None
+    location: dict[str, Any] | None
+    cameras: list[dict[str, Any]]
+    region_wkb: bytes | None
+
+
+def _call(row: asyncpg.Record) -> StoredCall:
+    return StoredCall(**dict(row))
+
+
+async def insert(conn: asyncpg.Connection, call: NewCall, srid: int) -> StoredCall | None:
+    """Stores a new call; None when the call id is already stored (a retry)."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO calls (incident_id, call_id, hotline, received_at, caller_hash, caller_last3, area,
+                location, cameras, region_m)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ST_SetSRID(ST_GeomFromWKB($10), $11))
+            ON CONFLICT (call_id) DO NOTHING RETURNING {_COLUMNS}""",
+        uuid.uuid4(), call.call_id, call.hotline, call.received_at, call.caller_hash, call.caller_last3,
+        call.area, call.location, call.cameras, call.region_wkb, srid,
+    )
+    return _call(row) if row else None
+
+
+async def get(conn: asyncpg.Connection, call_id: str, lock: bool = False) -> StoredCall:
+    """The stored call, optionally locked for update; CallNotFound otherwise."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM calls WHERE call_id = $1" + (" FOR UPDATE" if lock else ""), call_id
+    )
+    if row is None:
+        raise CallNotFound(call_id)
+    return _call(row)
+
+
+async def add_location(
+    conn: asyncpg.Connection, incident_id: uuid.UUID, seq: int | None, content_hash: str,
+    reported: dict[str, Any], region: dict[str, Any],
+) -> bool:
+    """Records a fix; False when this fix was already recorded (a retry)."""
+    row = await conn.fetchrow(
+        """INSERT INTO call_locations (incident_id, seq, content_hash, reported, region)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (incident_id, content_hash) DO NOTHING RETURNING location_id""",
+        incident_id, seq, content_hash, reported, region,
+    )
+    return row is not None
+
+
+async def newest_seq(conn: asyncpg.Connection, incident_id: uuid.UUID) -> int | None:
+    """The highest seq among the call's fixes."""
+    value = await conn.fetchval("SELECT max(seq) FROM call_locations WHERE incident_id = $1", incident_id)
+    return int(value) if value is not None else None
+
+
+async def rematch(
+    conn: asyncpg.Connection, incident_id: uuid.UUID, area: str | None, location: dict[str, Any],
+    cameras: list[dict[str, Any]], region_wkb: bytes, srid: int,
+) -> StoredCall:
+    """Replaces the call's current location and match."""
+    row = await conn.fetchrow(
+        f"""UPDATE calls SET area = $2, location = $3, cameras = $4, region_m = ST_SetSRID(ST_GeomFromWKB($5), $6),
+                updated_at = now() WHERE incident_id = $1 RETURNING {_COLUMNS}""",
+        incident_id, area, location, cameras, region_wkb, srid,
+    )
+    return _call(row)
+
+
+async def close(conn: asyncpg.Connection, incident_id: uuid.UUID, reason: str | None) -> StoredCall:
+    """Marks the call closed."""
+    row = await conn.fetchrow(
+        f"""UPDATE calls SET status = 'closed', closed_at = now(), close_reason = $2, updated_at = now()
+            WHERE incident_id = $1 RETURNING {_COLUMNS}""",
+        incident_id, reason,
+    )
+    return _call(row)

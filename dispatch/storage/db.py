@@ -1,0 +1,60 @@
+"""The asyncpg pool and the one place database failures become domain errors."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import orjson
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached or cannot commit; the sender should retry."""
+
+
+UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.CannotConnectNowError,
+)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("jsonb", "json"):
+        await conn.set_type_codec(kind, schema="pg_catalog", encoder=_encode_json, decoder=orjson.loads)
+
+
+def _encode_json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def create_pool(dsn: str, min_size: int, max_size: int) -> asyncpg.Pool:
+    """A pool whose connections speak JSON through orjson."""
+    return await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=10
+    )
+
+
+@contextlib.asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """One transaction; connection loss or server failure becomes StorageUnavailable."""
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            yield conn
+    except UNAVAILABLE as exc:
+        raise StorageUnavailable(str(exc)) from exc
+
+
+@contextlib.asynccontextmanager
+async def connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection without a transaction, with the same error mapping."""
+    try:
+        async with pool.acquire() as conn:
+            yield conn
+    except UNAVAILABLE as exc:
+        raise StorageUnavailable(str(exc)) from exc
