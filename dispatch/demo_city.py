@@ -22,6 +22,7 @@ from dispatch.demo_map import (
     areas,
     line_feature,
 )
+from dispatch.gcpause import paused_gc
 
 __all__ = ["areas", "generate", "streets", "write"]
 
@@ -192,7 +193,8 @@ def generate(cameras: int = 37_000, seed: int = 7) -> dict[str, Any]:
     cols |= {"kind": kind, "area": area, "seq": _sequence_in_area(area), "hd": _hd_mask(rng, kind, area)}
     cols |= {"offline": rng.random(cameras) < 0.03, "public": rng.random(cameras) < 0.3}
     cols |= {"police": rng.random(cameras) < 0.6}
-    return {"type": "FeatureCollection", "features": _features(cols)}
+    with paused_gc():
+        return {"type": "FeatureCollection", "features": _features(cols)}
 
 
 def _names() -> list[str]:

@@ -58,10 +58,19 @@ class Camera:
         return False
 
     @property
+    def pan_span_deg(self) -> float | None:
+        """Clockwise sweep from pan_min to pan_max (0..360), or None without both limits."""
+        if self.pan_min_deg is None or self.pan_max_deg is None:
+            return None
+        span = (self.pan_max_deg - self.pan_min_deg) % 360.0
+        # 0..360 is a full turn, not a single bearing.
+        return 360.0 if span == 0.0 and self.pan_max_deg != self.pan_min_deg else span
+
+    @property
     def reach_deg(self) -> float:
         """Angular width of what the camera covers: its fov, or for PTZ the pan span plus fov."""
-        if self.kind is Kind.PTZ and self.pan_min_deg is not None and self.pan_max_deg is not None:
-            span = (self.pan_max_deg - self.pan_min_deg) % 360.0
+        span = self.pan_span_deg
+        if self.kind is Kind.PTZ and span is not None:
             return min(360.0, span + self.fov_deg)
         return self.fov_deg
 

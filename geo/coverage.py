@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -27,38 +28,60 @@ _UNIT_U = _UNIT_R * np.cos(np.arange(_SAMPLES) * _GOLDEN)  # along the major axi
 _UNIT_V = _UNIT_R * np.sin(np.arange(_SAMPLES) * _GOLDEN)  # along the minor axis
 
 
-def _parts(rows: Table, cx: float, cy: float) -> tuple[FloatArray, BoolArray, FloatArray]:
-    """Squared distance to each apex, whether (cx, cy) is inside each wedge, squared distance to the edges."""
+class _Relation(NamedTuple):
+    """A point relative to each row's sector: distances along and across both edges, and to the apex."""
+
+    d2: FloatArray
+    inside: BoolArray  # within the wedge's angle (any distance)
+    dot_s: FloatArray
+    dot_e: FloatArray
+    cross_s: FloatArray  # signed distance from the start edge's line, positive on the wedge's side
+    cross_e: FloatArray  # the same for the end edge
+
+
+def _relate(rows: Table, cx: float, cy: float) -> _Relation:
     dx = cx - rows[:, Col.X]
     dy = cy - rows[:, Col.Y]
-    d2 = dx * dx + dy * dy
     s_s, c_s, s_e, c_e = rows[:, Col.SIN_S], rows[:, Col.COS_S], rows[:, Col.SIN_E], rows[:, Col.COS_E]
-    after_start = dx * c_s - dy * s_s >= 0.0  # within a half-turn clockwise of the start edge
-    before_end = dy * s_e - dx * c_e >= 0.0  # within a half-turn anticlockwise of the end edge
+    cross_s = dx * c_s - dy * s_s
+    cross_e = dy * s_e - dx * c_e
+    after_start, before_end = cross_s >= 0.0, cross_e >= 0.0
     width = rows[:, Col.WIDTH]
     inside = np.where(width <= math.pi, after_start & before_end, after_start | before_end) | (width >= TAU)
+    return _Relation(dx * dx + dy * dy, inside, dx * s_s + dy * c_s, dx * s_e + dy * c_e, cross_s, cross_e)
+
+
+def _edge2(rows: Table, rel: _Relation) -> FloatArray:
+    """Squared distance to the nearer straight edge, a segment from the apex."""
+    # |v - t u|^2 = d2 - t (2 v.u - t), with t the projection clamped onto the segment.
     reach = rows[:, Col.RANGE]
-    # Squared distance to each straight edge (a segment from the apex): |v - t u|^2 = d2 - t (2 v.u - t).
-    dot_s = dx * s_s + dy * c_s
-    dot_e = dx * s_e + dy * c_e
-    t_s = np.clip(dot_s, 0.0, reach)
-    t_e = np.clip(dot_e, 0.0, reach)
-    edge2 = np.minimum(d2 - t_s * (2.0 * dot_s - t_s), d2 - t_e * (2.0 * dot_e - t_e))
-    return d2, inside, np.maximum(edge2, 0.0)
+    t_s = np.clip(rel.dot_s, 0.0, reach)
+    t_e = np.clip(rel.dot_e, 0.0, reach)
+    edge2 = np.minimum(rel.d2 - t_s * (2.0 * rel.dot_s - t_s), rel.d2 - t_e * (2.0 * rel.dot_e - t_e))
+    return np.maximum(edge2, 0.0)
+
+
+def _depth(rows: Table, rel: _Relation) -> FloatArray:
+    """How far the point is inside each sector (distance to its outline); negative or 0 when outside."""
+    d = np.sqrt(rel.d2)
+    to_start = np.where(rel.dot_s >= 0.0, np.abs(rel.cross_s), d)  # distance to the start edge's ray
+    to_end = np.where(rel.dot_e >= 0.0, np.abs(rel.cross_e), d)
+    wedge = np.where(rows[:, Col.WIDTH] >= TAU, np.inf, np.minimum(to_start, to_end))
+    return np.where(rel.inside, np.minimum(wedge, rows[:, Col.RANGE] - d), -1.0)
 
 
 def distance_to_sectors(rows: Table, cx: float, cy: float) -> FloatArray:
     """Exact distance from (cx, cy) to each row's sector (0 inside)."""
-    d2, inside, edge2 = _parts(rows, cx, cy)
-    beyond = np.maximum(np.sqrt(d2) - rows[:, Col.RANGE], 0.0)
-    return np.where(inside, beyond, np.sqrt(edge2))
+    rel = _relate(rows, cx, cy)
+    beyond = np.maximum(np.sqrt(rel.d2) - rows[:, Col.RANGE], 0.0)
+    return np.where(rel.inside, beyond, np.sqrt(_edge2(rows, rel)))
 
 
 def covers_disk(rows: Table, cx: float, cy: float, r: float) -> BoolArray:
     """Whether each row's sector meets the closed disk of radius r about (cx, cy)."""
-    d2, inside, edge2 = _parts(rows, cx, cy)
+    rel = _relate(rows, cx, cy)
     reach = rows[:, Col.RANGE] + r
-    return np.where(inside, d2 <= reach * reach, edge2 <= r * r)
+    return np.where(rel.inside, rel.d2 <= reach * reach, _edge2(rows, rel) <= r * r)
 
 
 def disk_coverage(rows: Table, cx: float, cy: float, r: float) -> FloatArray:
@@ -85,7 +108,9 @@ def disk_coverage(rows: Table, cx: float, cy: float, r: float) -> FloatArray:
     far = np.clip(along + half_chord, 0.0, reach)
     near = np.clip(along - half_chord, 0.0, reach)
     area = ((far * far - near * near).mean(axis=2) * span).sum(axis=1) * 0.5
-    return np.asarray(np.clip(area / (math.pi * r * r), 0.0, 1.0))
+    share = np.clip(area / (math.pi * r * r), 0.0, 1.0)
+    # A disk wholly inside the sector is exactly 1, so full views tie and rank by distance.
+    return np.asarray(np.where(_depth(rows, _relate(rows, cx, cy)) >= r, 1.0, share))
 
 
 def points_inside(rows: Table, px: FloatArray, py: FloatArray) -> BoolArray:

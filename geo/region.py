@@ -1,4 +1,4 @@
-"""The caller's uncertainty region in metric coordinates: circle, ellipse or polygon (arc bands become polygons)."""
+"""The caller's uncertainty region in metric coordinates: circle, ellipse or polygon (arc bands too)."""
 
 from __future__ import annotations
 

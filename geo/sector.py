@@ -82,6 +82,10 @@ def view_columns(cameras: Sequence[Camera], projector: Projector) -> npt.NDArray
     return table
 
 
+# Grid bearing and unit vector of north, east, south and west.
+_COMPASS = ((0.0, 0.0, 1.0), (0.5 * math.pi, 1.0, 0.0), (math.pi, 0.0, -1.0), (1.5 * math.pi, -1.0, 0.0))
+
+
 def _within(bearing: float, start: FloatArray, width: FloatArray) -> npt.NDArray[np.bool_]:
     return np.asarray((bearing - start) % TAU <= width)
 
@@ -93,7 +97,7 @@ def sector_boxes(table: npt.NDArray[np.float64]) -> tuple[FloatArray, FloatArray
     # The box holds the apex, both arc ends, and each compass extreme the wedge sweeps over.
     xs = [x, x + r * table[:, Col.SIN_S], x + r * table[:, Col.SIN_E]]
     ys = [y, y + r * table[:, Col.COS_S], y + r * table[:, Col.COS_E]]
-    for bearing, dx, dy in ((0.0, 0.0, 1.0), (0.5 * math.pi, 1.0, 0.0), (math.pi, 0.0, -1.0), (1.5 * math.pi, -1.0, 0.0)):
+    for bearing, dx, dy in _COMPASS:
         inside = _within(bearing, start, width)
         xs.append(np.where(inside, x + dx * r, x))
         ys.append(np.where(inside, y + dy * r, y))
@@ -124,4 +128,6 @@ def sector_polygon_wgs84(c: Camera, p: Projector) -> Polygon:
 
 def sector_polygons(table: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
     """Metric sector polygons for view-table rows, for exact tests against non-circular regions."""
-    return np.asarray(shapely.polygons([sector_ring(row) for row in table]), dtype=np.object_)
+    polygons = np.empty(len(table), dtype=np.object_)
+    polygons[:] = [shapely.polygons(sector_ring(row)) for row in table]
+    return polygons

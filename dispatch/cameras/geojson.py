@@ -58,7 +58,9 @@ def _feature_records(feature: Any) -> list[Record]:
         tags, osm_id = osm.unwrap(props, feature.get("id"))
         return osm.records(tags, osm_id, _point_or_none(feature, osm.camera_id_of(tags, osm_id)))
     camera_id = props.get("camera_id")
-    record = {key: value for key, value in props.items() if value is not None}
+    record = dict(props)
+    if None in record.values():  # null is "not given", so that defaults apply
+        record = {key: value for key, value in props.items() if value is not None}
     point = _point_or_none(feature, camera_id if isinstance(camera_id, str) else None)
     if point is not None:
         record["lon"], record["lat"] = point
@@ -76,13 +78,16 @@ def point_of(geometry: Any) -> tuple[float, float] | None:
     """(lon, lat) of a Point geometry; None for no geometry; ItemError for any other shape."""
     if geometry is None:
         return None
+    fast = type(geometry) is dict and geometry.get("type") == "Point" and geometry.get("coordinates")
+    if type(fast) is list and len(fast) == 2 and type(fast[0]) is type(fast[1]) is float:
+        return fast[0], fast[1]  # the common case, without the general checks below
     if not isinstance(geometry, Mapping):
         raise ItemError("geometry: not a GeoJSON geometry object")
     if geometry.get("type") != "Point":
         kind = geometry.get("type")
         raise ItemError(f"geometry: not a Point (got {kind!r}); a camera is a Point [lon, lat]")
     coords = geometry.get("coordinates")
-    if not isinstance(coords, list | tuple) or len(coords) not in (2, 3) or not all(map(osm.is_number, coords)):
+    if not isinstance(coords, list) or len(coords) not in (2, 3) or not all(map(osm.is_number, coords)):
         raise ItemError(f"geometry: Point coordinates must be [lon, lat] numbers (got {coords!r})")
     return float(coords[0]), float(coords[1])
 

@@ -13,6 +13,7 @@ from dispatch.cameras.csv_rows import read_csv
 from dispatch.cameras.errors import ImportFormatError, ItemError
 from dispatch.cameras.geojson import read_document
 from dispatch.cameras.model import CameraIn
+from dispatch.gcpause import paused_gc
 from geo.crs import to_wgs84_from
 from geo.errors import GeoError
 
@@ -22,6 +23,7 @@ Record = dict[str, Any]
 Item = tuple[int, Record | ItemError]
 
 _JSON_TYPES = frozenset({"application/json", "application/geo+json", "text/json"})
+_KINDS = ("fixed", "ptz", "dome")
 _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/comma-separated-values"})
 
 
@@ -45,8 +47,7 @@ class TypeDefaults(BaseModel):
 
     def for_kind(self, kind: Any) -> KindDefaults | None:
         """The defaults of a kind, or None for an unknown kind (validation then rejects the record)."""
-        by_kind = {"fixed": self.fixed, "ptz": self.ptz, "dome": self.dome}
-        return by_kind.get(kind) if isinstance(kind, str) else None
+        return getattr(self, kind) if kind in _KINDS else None
 
 
 class Rejection(BaseModel):
@@ -70,8 +71,10 @@ def parse_import(data: bytes, content_type: str = "", defaults: TypeDefaults | N
     if not data.strip():
         raise ImportFormatError("the file is empty")
     if _format_of(data, content_type) == "json":
-        return _collect(read_document(_load_json(data)), "feature", defaults or TypeDefaults())
-    return _collect(read_csv(_decode_text(data)), "line", defaults or TypeDefaults())
+        with paused_gc():
+            doc = _load_json(data)
+        return _Collector("feature", defaults or TypeDefaults()).collect(read_document(doc))
+    return _Collector("line", defaults or TypeDefaults()).collect(read_csv(_decode_text(data)))
 
 
 def _format_of(data: bytes, content_type: str) -> Literal["json", "csv"]:
@@ -101,37 +104,51 @@ def _decode_text(data: bytes) -> str:
         raise ImportFormatError(f"not UTF-8 text: {err.reason} at byte {err.start}") from None
 
 
-def _collect(items: Iterable[Item], unit: str, defaults: TypeDefaults) -> ImportBatch:
-    batch = ImportBatch()
-    seen: dict[str, str] = {}  # camera id -> where it first appeared
-    for index, raw in items:
+class _Collector:
+    """Takes raw records one by one: checks ids for repeats, fills type defaults, validates, resolves x/y."""
+
+    def __init__(self, unit: str, defaults: TypeDefaults) -> None:
+        self.unit = unit  # "feature" or "line", to say where a repeated id first appeared
+        self.batch = ImportBatch()
+        self.seen: dict[str, int] = {}
+        self.fills = {kind: (d.fov_deg, d.range_m) for kind in _KINDS if (d := defaults.for_kind(kind))}
+
+    def collect(self, items: Iterable[Item]) -> ImportBatch:
+        """All items; one bad item is a Rejection, never an exception."""
+        with paused_gc():
+            for index, raw in items:
+                try:
+                    self.batch.cameras.append((index, self._accept(index, raw)))
+                except ItemError as err:
+                    rejection = Rejection(index=index, camera_id=err.camera_id, reason=err.reason)
+                    self.batch.rejected.append(rejection)
+        return self.batch
+
+    def _accept(self, index: int, raw: Record | ItemError) -> CameraIn:
+        if isinstance(raw, ItemError):
+            raise raw
+        label = _label(raw.get("camera_id"))
+        if label is not None:
+            if label in self.seen:
+                first = f"{self.unit} {self.seen[label]}"
+                raise ItemError(f"camera_id: {label!r} is repeated in the file (first at {first})", label)
+            self.seen[label] = index
+        fill = self.fills.get(raw.get("kind", "fixed"))
+        if fill is not None:
+            raw.setdefault("fov_deg", fill[0])
+            raw.setdefault("range_m", fill[1])
         try:
-            batch.cameras.append((index, _accept(raw, f"{unit} {index}", seen, defaults)))
-        except ItemError as err:
-            batch.rejected.append(Rejection(index=index, camera_id=err.camera_id, reason=err.reason))
-    return batch
+            camera = CameraIn.model_validate(raw)
+        except ValidationError as err:
+            raise ItemError(validation_reason(err), label) from None
+        return _resolve_position(camera)
 
 
-def _accept(raw: Record | ItemError, where: str, seen: dict[str, str], defaults: TypeDefaults) -> CameraIn:
-    """One raw record checked, completed with the type defaults, validated and placed in WGS 84."""
-    if isinstance(raw, ItemError):
-        raise raw
-    camera_id = raw.get("camera_id")
-    label = str(camera_id) if isinstance(camera_id, str | int) and not isinstance(camera_id, bool) else None
-    if label is not None:
-        if label in seen:
-            reason = f"camera_id: {label!r} appears more than once in the file (first at {seen[label]})"
-            raise ItemError(reason, label)
-        seen[label] = where
-    kind_defaults = defaults.for_kind(raw.get("kind", "fixed"))
-    if kind_defaults is not None:
-        raw.setdefault("fov_deg", kind_defaults.fov_deg)
-        raw.setdefault("range_m", kind_defaults.range_m)
-    try:
-        camera = CameraIn.model_validate(raw)
-    except ValidationError as err:
-        raise ItemError(validation_reason(err), label) from None
-    return _resolve_position(camera)
+def _label(camera_id: Any) -> str | None:
+    """The id as given, for repeat checks and rejections, even when it is not valid."""
+    if isinstance(camera_id, str):
+        return camera_id
+    return str(camera_id) if isinstance(camera_id, int) and not isinstance(camera_id, bool) else None
 
 
 def _resolve_position(camera: CameraIn) -> CameraIn:

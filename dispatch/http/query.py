@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TypeVar
 
 from aiohttp import web
@@ -18,7 +19,10 @@ from dispatch.problems import from_validation
 from dispatch.storage import match as postgis
 from dispatch.storage.db import connection
 from geo import region as regions
-from geo.index import Match, rank_key, rebuild_match
+from geo.aim import aim
+from geo.camera import Camera
+from geo.crs import Projector
+from geo.rank import Match
 
 routes = web.RouteTableDef()
 M = TypeVar("M", bound=BaseModel)
@@ -77,8 +81,17 @@ async def _postgis_covering(request: web.Request, live: LiveIndex, region: regio
     for camera_id, distance, coverage in rows:
         camera = live.index.get(camera_id)
         if camera is not None:
-            matches.append(rebuild_match(camera, region, live.projector, distance, coverage, covers=True))
-    return sorted(matches, key=rank_key)
+            bearing = _true_bearing(live.projector, camera, region.x, region.y)
+            matches.append(Match(camera, distance, bearing, True, coverage, aim(camera, bearing, distance)))
+    return sorted(matches, key=lambda m: (-m.coverage, m.distance_m, m.camera.camera_id))
+
+
+def _true_bearing(projector: Projector, camera: Camera, x: float, y: float) -> float:
+    cx, cy = projector.to_metric(camera.lon, camera.lat)
+    if (cx, cy) == (x, y):
+        return 0.0
+    grid = math.degrees(math.atan2(x - cx, y - cy))
+    return (grid + projector.convergence_deg(camera.lon, camera.lat)) % 360.0
 
 
 @routes.get("/v1/cameras/nearby")

@@ -119,9 +119,7 @@ def parse_json_location(data: object) -> ReportedLocation:
             **circle_or_point(_uncertainty(data.get("uncertainty_m"))),
             "confidence": _confidence(data.get("confidence")),
             "source": _source(data.get("source")),
-            "measured_at": None
-            if data.get("measured_at") is None
-            else rfc3339(f"{FIELD}.measured_at", data["measured_at"]),
+            "measured_at": _measured_at(data.get("measured_at")),
         },
     )
 
@@ -152,6 +150,11 @@ def _confidence(value: object) -> float:
     if not 0 < confidence < 1:
         raise LocationError(f"{FIELD}.confidence", "must be above 0 and below 1 (a fraction, e.g. 0.68)")
     return confidence
+
+
+def _measured_at(value: object) -> datetime | None:
+    """The optional time of the fix."""
+    return None if value is None else rfc3339(f"{FIELD}.measured_at", value)
 
 
 def _source(value: object) -> str:

@@ -20,7 +20,7 @@ from dispatch.settings import Settings
 from dispatch.storage.migrate import upgrade
 
 SENDER, SECRET = "telephony", "test-sender-secret"
-TOKEN_KEY = "test-token-key"
+TOKEN_KEY = "test-token-key-0123456789abcdef0123456789"
 TABLES = ("audit", "events", "detections", "call_locations", "calls", "cameras")
 
 

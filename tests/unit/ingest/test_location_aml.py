@@ -36,7 +36,12 @@ def v1(fields: str) -> str:
 
 def test_v1_gnss_fix() -> None:
     location = parse_aml_sms(sms("v1_gnss_ben_thanh.txt"))
-    assert (location.shape, location.lat, location.lon, location.radius_m) == ("circle", 10.7769, 106.7009, 35)
+    assert (location.shape, location.lat, location.lon, location.radius_m) == (
+        "circle",
+        10.7769,
+        106.7009,
+        35,
+    )
     assert (location.confidence, location.source) == (0.68, "aml")
     assert location.measured_at == datetime(2026, 11, 26, 13, 15, 1, tzinfo=UTC)
 
@@ -48,7 +53,12 @@ def test_v1_keeps_nothing_personal() -> None:
 
 def test_v1_without_lc_defaults_to_68_percent_and_reads_decimal_radius() -> None:
     location = parse_aml_sms(sms("v1_wifi_no_lc.txt"))
-    assert (location.lat, location.lon, location.radius_m, location.confidence) == (10.78012, 106.69871, 14.5, 0.68)
+    assert (location.lat, location.lon, location.radius_m, location.confidence) == (
+        10.78012,
+        106.69871,
+        14.5,
+        0.68,
+    )
 
 
 def test_v1_southern_and_western_hemispheres() -> None:
@@ -64,7 +74,12 @@ def test_v1_without_radius_is_a_point() -> None:
 
 def test_v2_reads_lo_and_fix_time_and_not_lg_as_longitude() -> None:
     location = parse_aml_sms(sms("v2_els_ben_thanh.txt"))
-    assert (location.shape, location.lat, location.lon, location.radius_m) == ("circle", 10.7769, 106.7009, 20.1)
+    assert (location.shape, location.lat, location.lon, location.radius_m) == (
+        "circle",
+        10.7769,
+        106.7009,
+        20.1,
+    )
     assert (location.confidence, location.source) == (0.68, "aml")
     assert location.measured_at == datetime(2026, 11, 26, 13, 15, 6, tzinfo=UTC)  # et + lt
 
@@ -129,7 +144,12 @@ def test_sms_rejections(message: str, field: str, message_part: str) -> None:
 
 def test_https_form_with_text_values() -> None:
     location = parse_aml_https(https("https_gps_form_strings.json"))
-    assert (location.shape, location.lat, location.lon, location.radius_m) == ("circle", 10.7769, 106.7009, 12.5)
+    assert (location.shape, location.lat, location.lon, location.radius_m) == (
+        "circle",
+        10.7769,
+        106.7009,
+        12.5,
+    )
     assert (location.confidence, location.source) == (0.83, "aml")
     assert location.measured_at == datetime(2026, 11, 26, 13, 15, 3, 120000, tzinfo=UTC)
     dumped = repr(location.model_dump())
@@ -138,7 +158,12 @@ def test_https_form_with_text_values() -> None:
 
 def test_https_form_with_json_numbers_and_default_certainty() -> None:
     location = parse_aml_https(https("https_wifi_numbers.json"))
-    assert (location.lat, location.lon, location.radius_m, location.confidence) == (10.76245, 106.66028, 48, 0.68)
+    assert (location.lat, location.lon, location.radius_m, location.confidence) == (
+        10.76245,
+        106.66028,
+        48,
+        0.68,
+    )
     assert location.measured_at == datetime(2026, 11, 26, 13, 16, 1, tzinfo=UTC)
 
 

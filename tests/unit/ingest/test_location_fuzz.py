@@ -20,12 +20,64 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 # Pieces that steer random text towards the parsers' deeper branches.
 XML_PIECES = [
-    "<", ">", "</", "/>", '"', "&", ";", "<!DOCTYPE x [", "<!ENTITY e 'x'>", "]>", "&e;", "<![CDATA[", "]]>",
-    "gml:pos", "gs:radius", "srsName=", "uom=", "urn:ogc:def:crs:EPSG::4326", "urn:ogc:def:uom:EPSG::9001",
-    "EPSG::9101", "-", ".", "e", "NaN", "1e999", "90", "180", "0", " ", "\n", "\x00", "\ud800", "Ω",
+    "<",
+    ">",
+    "</",
+    "/>",
+    '"',
+    "&",
+    ";",
+    "<!DOCTYPE x [",
+    "<!ENTITY e 'x'>",
+    "]>",
+    "&e;",
+    "<![CDATA[",
+    "]]>",
+    "gml:pos",
+    "gs:radius",
+    "srsName=",
+    "uom=",
+    "urn:ogc:def:crs:EPSG::4326",
+    "urn:ogc:def:uom:EPSG::9001",
+    "EPSG::9101",
+    "-",
+    ".",
+    "e",
+    "NaN",
+    "1e999",
+    "90",
+    "180",
+    "0",
+    " ",
+    "\n",
+    "\x00",
+    "\ud800",
+    "Ω",
 ]
-SMS_PIECES = ['A"ML=1;', 'A"ML=2;', "lt=", "lg=", "lo=", "rd=", "lc=", "top=", "et=", "ml=", ";", "=", ",", "+", "-",
-              ".", "N", "9", "0", "99999999999999", "e9", "\u0663"]
+SMS_PIECES = [
+    'A"ML=1;',
+    'A"ML=2;',
+    "lt=",
+    "lg=",
+    "lo=",
+    "rd=",
+    "lc=",
+    "top=",
+    "et=",
+    "ml=",
+    ";",
+    "=",
+    ",",
+    "+",
+    "-",
+    ".",
+    "N",
+    "9",
+    "0",
+    "99999999999999",
+    "e9",
+    "\u0663",
+]
 
 
 def answers_properly(parse: Callable[[object], ReportedLocation | None], value: object) -> None:
@@ -61,11 +113,23 @@ def test_aml_sms_never_raises_anything_else(message: str) -> None:
 
 
 JSON_SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12), st.sampled_from(["", "10.5", "1e400"])
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=12),
+    st.sampled_from(["", "10.5", "1e400"]),
 )
 JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3), max_leaves=6)
-HTTPS_KEYS = ["location_latitude", "location_longitude", "location_accuracy", "location_certainty",
-              "location_time", "location_source", "device_imei"]
+HTTPS_KEYS = [
+    "location_latitude",
+    "location_longitude",
+    "location_accuracy",
+    "location_certainty",
+    "location_time",
+    "location_source",
+    "device_imei",
+]
 JSON_KEYS = ["lat", "lon", "uncertainty_m", "confidence", "source", "measured_at"]
 
 
@@ -97,4 +161,9 @@ def test_parse_location_never_raises_anything_else(value: object) -> None:
 def test_valid_json_round_trips(lat: float, lon: float, radius: float, confidence: float) -> None:
     location = parse_location({"lat": lat, "lon": lon, "uncertainty_m": radius, "confidence": confidence})
     assert location is not None
-    assert (location.lat, location.lon, location.radius_m, location.confidence) == (lat, lon, radius, confidence)
+    assert (location.lat, location.lon, location.radius_m, location.confidence) == (
+        lat,
+        lon,
+        radius,
+        confidence,
+    )

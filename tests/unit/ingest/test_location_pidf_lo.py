@@ -46,7 +46,12 @@ def test_3d_point_on_a_device_drops_altitude_and_uses_the_device_timestamp() -> 
 
 def test_circle_with_rfc7459_confidence_percent() -> None:
     location = parse_pidf_lo(payload("circle_confidence.xml"))
-    assert (location.shape, location.lat, location.lon, location.radius_m) == ("circle", 10.7769, 106.7009, 35)
+    assert (location.shape, location.lat, location.lon, location.radius_m) == (
+        "circle",
+        10.7769,
+        106.7009,
+        35,
+    )
     assert location.confidence == pytest.approx(0.68)
 
 
@@ -79,7 +84,12 @@ def test_ellipsoid_is_an_ellipse_with_orientation_folded_into_0_360() -> None:
 
 def test_sphere_is_a_circle() -> None:
     location = parse_pidf_lo(payload("sphere.xml"))
-    assert (location.shape, location.lat, location.lon, location.radius_m) == ("circle", 10.7769, 106.7009, 20)
+    assert (location.shape, location.lat, location.lon, location.radius_m) == (
+        "circle",
+        10.7769,
+        106.7009,
+        20,
+    )
 
 
 def test_polygon_pos_list_vertices_are_lat_lon_pairs() -> None:
@@ -117,13 +127,22 @@ def test_arcband_radii_and_angles() -> None:
 
 
 def test_arcband_angles_in_radians() -> None:
-    text = edited("arcband.xml", f"<gs:openingAngle {DEGREES}>120", '<gs:openingAngle uom="urn:ogc:def:uom:EPSG::9101">1.5')
+    text = edited(
+        "arcband.xml",
+        f"<gs:openingAngle {DEGREES}>120",
+        '<gs:openingAngle uom="urn:ogc:def:uom:EPSG::9101">1.5',
+    )
     assert parse_pidf_lo(text).opening_angle_deg == pytest.approx(85.943669)
 
 
 def test_first_geometry_after_a_civic_address_with_its_holders_timestamp() -> None:
     location = parse_pidf_lo(payload("civic_then_person_circle.xml"))
-    assert (location.shape, location.lat, location.lon, location.radius_m) == ("circle", 10.7727, 106.6996, 15.5)
+    assert (location.shape, location.lat, location.lon, location.radius_m) == (
+        "circle",
+        10.7727,
+        106.6996,
+        15.5,
+    )
     assert location.measured_at == datetime(2026, 11, 26, 13, 15, 2, tzinfo=UTC)
 
 
@@ -134,9 +153,10 @@ def test_unsupported_shape_is_named() -> None:
 
 
 def test_a_supported_shape_after_an_unsupported_one_is_used() -> None:
-    point = f'<gml:Point {WGS84_2D}><gml:pos>10.5 106.5</gml:pos></gml:Point>'
+    point = f"<gml:Point {WGS84_2D}><gml:pos>10.5 106.5</gml:pos></gml:Point>"
     text = edited("linestring_unsupported.xml", "</gml:LineString>", f"</gml:LineString>{point}")
-    assert (parse_pidf_lo(text).lat, parse_pidf_lo(text).lon) == (10.5, 106.5)
+    location = parse_pidf_lo(text)
+    assert (location.shape, location.lat, location.lon) == ("point", 10.5, 106.5)
 
 
 def test_bytes_in_another_declared_encoding() -> None:
@@ -158,7 +178,7 @@ def test_dtds_and_entities_are_refused_without_expansion(name: str) -> None:
     started = time.perf_counter()
     with pytest.raises(LocationError, match="not accepted"):
         parse_pidf_lo(payload(name))
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2  # refused at the DOCTYPE, long before any expansion
 
 
 def test_xinclude_is_not_followed() -> None:
@@ -210,7 +230,7 @@ def test_deep_nesting_is_only_a_document_without_geometry() -> None:
         ("polygon_pos_open.xml", "<gml:pos>10.77900 106.69800</gml:pos>", "", "3 distinct"),
         ("polygon_poslist.xml", "gml:exterior", "gml:interior", "lacks gml:exterior"),
         ("prism.xml", "gs:base", "gs:top", "lacks gs:base"),
-        ("point_tuple.xml", "urn:ietf:params:xml:ns:pidf\"", 'urn:example:not-pidf"', "not a PIDF presence"),
+        ("point_tuple.xml", 'urn:ietf:params:xml:ns:pidf"', 'urn:example:not-pidf"', "not a PIDF presence"),
         ("point_tuple.xml", "</presence>", "", "not well-formed"),
         ("civic_only.xml", "</presence>", "</presence>", "no geometry"),
     ],
@@ -221,7 +241,10 @@ def test_rejections(name: str, old: str, new: str, message: str) -> None:
     assert caught.value.field == "location.pidf_lo"
 
 
-@pytest.mark.parametrize("document", ["", b"", "not xml", b"\xff\xfe\x00", "<a>\ud800</a>", '<?xml version="1.0" encoding="nope"?><a/>'])
+@pytest.mark.parametrize(
+    "document",
+    ["", b"", "not xml", b"\xff\xfe\x00", "<a>\ud800</a>", '<?xml version="1.0" encoding="nope"?><a/>'],
+)
 def test_garbage_is_a_location_error(document: str | bytes) -> None:
     with pytest.raises(LocationError):
         parse_pidf_lo(document)

@@ -50,7 +50,7 @@ def test_aml_https_wrapper() -> None:
         ({"pidf_lo": b"<presence/>"}, "location.pidf_lo", "must be a string"),
         ({"aml": None}, "location.aml", "must be a string"),
         ({"aml_https": "location_latitude=10"}, "location.aml_https", "must be an object"),
-        ({"aml": "lat=10;lon=106"}, "location.aml", "A\"ML"),
+        ({"aml": "lat=10;lon=106"}, "location.aml", 'A"ML'),
         ({"pidf_lo": "<presence"}, "location.pidf_lo", "not well-formed"),
         ({}, "location.lat", "required"),
         ({"lat": 1, "lon": 2, "pidf": "x"}, "location", "unknown field"),

@@ -1,0 +1,95 @@
+"""The console hub: resume, subscribe, areas, heartbeats, slow consoles, and two instances on one database."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from dispatch.app import create_app
+from dispatch.context import HUB
+from dispatch.settings import Settings
+from tests.integration.conftest import bearer
+from tests.integration.helpers import Client, call_body, console, next_frame, post, seed_cameras, silent
+
+
+async def test_resume_replays_exactly_the_missed_events(client: Client) -> None:
+    await seed_cameras(client)
+    headers = bearer("police", name="desk-1")
+    first = await console(client, "police", headers=headers)
+    await post(client, "/v1/calls", call_body("113-R1"))
+    seen = await next_frame(first)
+    await first.close()
+    for call_id in ("113-R2", "113-R3"):
+        await post(client, "/v1/calls", call_body(call_id))
+    again = await console(client, "police", headers=headers)
+    await again.send_json({"type": "resume", "after_seq": seen["seq"]})
+    replayed = [await next_frame(again), await next_frame(again)]
+    assert [f["incident"]["call_id"] for f in replayed] == ["113-R2", "113-R3"]
+    assert [f["seq"] for f in replayed] == [seen["seq"] + 1, seen["seq"] + 2]
+    assert await silent(again)
+    await post(client, "/v1/calls", call_body("113-R4"))
+    live = await next_frame(again)
+    assert live["incident"]["call_id"] == "113-R4" and live["seq"] == seen["seq"] + 3
+
+
+async def test_resume_too_far_back_gets_reset(client: Client) -> None:
+    ws = await console(client, "police")
+    await ws.send_json({"type": "resume", "after_seq": 999})
+    assert (await next_frame(ws))["type"] == "reset"
+
+
+async def test_subscribe_and_areas_narrow_what_arrives(client: Client) -> None:
+    await seed_cameras(client)
+    narrow = await console(client, "supervisor")
+    await narrow.send_json({"type": "subscribe", "hotlines": ["114"]})
+    elsewhere = await console(client, "police", areas=["Phuong Go Vap"])
+    here = await console(client, "police", areas=["Phuong Ben Thanh"])
+    await asyncio.sleep(0.05)
+    await post(client, "/v1/calls", call_body("113-S"))
+    await post(client, "/v1/calls", call_body("114-S", hotline="114"))
+    assert (await next_frame(here))["incident"]["call_id"] == "113-S"
+    assert (await next_frame(narrow))["incident"]["call_id"] == "114-S"
+    assert await silent(elsewhere)
+    await narrow.send_json({"type": "subscribe", "hotlines": "not a list"})
+    assert (await next_frame(narrow))["type"] == "error"
+
+
+async def test_idle_console_gets_heartbeats(client: Client) -> None:
+    ws = await console(client, "medical")
+    frame = await next_frame(ws, timeout=5, skip_heartbeats=False)
+    assert frame["type"] == "heartbeat" and "seq" in frame
+
+
+async def test_console_that_stops_reading_is_cut_off_others_keep_receiving(settings: Settings) -> None:
+    slow_settings = settings.model_copy(update={"console_queue": 3})
+    async with TestClient(TestServer(create_app(slow_settings))) as client:
+        await seed_cameras(client)
+        stalled = await console(client, "police")
+        reader = await console(client, "police")
+        hub_streams = list(client.app[HUB].streams.values())
+        stalled_conn = next(iter(hub_streams[0].connections))
+        stalled_conn.queue.put_nowait(b"{}")  # its sender is blocked below: simulate a full socket
+        for conn in list(hub_streams[0].connections):
+            conn.ws.send_str = _never  # type: ignore[method-assign]
+        for n in range(6):
+            await post(client, "/v1/calls", call_body(f"113-SLOW-{n}"))
+            assert (await next_frame(reader))["incident"]["call_id"] == f"113-SLOW-{n}"
+        closed = await stalled.receive(timeout=5)
+        assert stalled.close_code == 4008 or closed.data == 4008
+
+
+async def _never(_data: str) -> None:
+    await asyncio.sleep(3600)
+
+
+async def test_two_instances_share_events(settings: Settings) -> None:
+    async with TestClient(TestServer(create_app(settings))) as a, \
+            TestClient(TestServer(create_app(settings))) as b:
+        await seed_cameras(a)
+        on_b = await console(b, "police")
+        await asyncio.sleep(0.2)
+        assert (await post(a, "/v1/calls", call_body("113-X"))).status == 201
+        frame = await next_frame(on_b)
+        assert frame["incident"]["call_id"] == "113-X"
+        assert frame["cameras"] and frame["cameras"][0]["camera_id"] == "EAST-LOOKING"
