@@ -14,7 +14,9 @@ class Strict(BaseModel):
 
 
 class Caller(Strict):
-    number: str | None = Field(default=None, max_length=32, description="Personal data: stored only as a keyed hash.")
+    number: str | None = Field(
+        default=None, max_length=32, description="Personal data: stored only as a keyed hash."
+    )
 
 
 class CallIn(Strict):

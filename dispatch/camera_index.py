@@ -1,4 +1,4 @@
-"""The in-process camera index kept equal to PostGIS: loaded at start, updated on camera-change notifications."""
+"""The in-process camera index kept equal to PostGIS: loaded at start, updated on change notifications."""
 
 from __future__ import annotations
 

@@ -35,8 +35,13 @@ def serve() -> None:
 
     settings = _settings()
     configure(settings.log_format, settings.log_level)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, shutdown_timeout=8,
-                print=lambda text: click.echo(text, err=True))
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=8,
+        print=lambda text: click.echo(text, err=True),
+    )
 
 
 @main.command()

@@ -13,7 +13,9 @@ from dispatch.storage.events import Event
 _SLOT = TOKEN_SLOT.encode()
 
 
-def with_feeds(cameras: list[dict[str, Any]], template: str, token: str, expires_at: str) -> list[dict[str, Any]]:
+def with_feeds(
+    cameras: list[dict[str, Any]], template: str, token: str, expires_at: str
+) -> list[dict[str, Any]]:
     """Stored camera entries as clients see them: the gateway path replaced by a feed object."""
     shown = []
     for camera in cameras:

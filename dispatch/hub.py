@@ -107,7 +107,9 @@ class Hub:
     def _stamp(self, stream: Stream, rendered: Rendered, seq: int) -> bytes:
         token = None
         if rendered.paths:
-            token = console_token(self.settings.token_key, stream.principal.name, rendered.paths, rendered.expires)
+            token = console_token(
+                self.settings.token_key, stream.principal.name, rendered.paths, rendered.expires
+            )
         return rendered.stamp(seq, token)
 
     def _cut_off(self, stream: Stream, conn: Connection) -> None:
@@ -115,7 +117,9 @@ class Hub:
         stream.connections.discard(conn)
         conn.cut_off = True
         self.metrics.dropped_consoles.inc()
-        asyncio.get_running_loop().create_task(conn.ws.close(code=CLOSE_TOO_SLOW, message=b"too slow; resume"))
+        asyncio.get_running_loop().create_task(
+            conn.ws.close(code=CLOSE_TOO_SLOW, message=b"too slow; resume")
+        )
 
     def attach(self, principal: Principal, ws: web.WebSocketResponse) -> tuple[Stream, Connection]:
         """Adds a connection to its token's stream (created on first use)."""
@@ -125,8 +129,15 @@ class Hub:
         conn = Connection(ws, self.settings.console_queue)
         stream.connections.add(conn)
         self.metrics.consoles.inc()
-        conn.offer(control("hello", stream.seq, console=principal.name, agency=principal.role,
-                           areas=sorted(principal.areas)))
+        conn.offer(
+            control(
+                "hello",
+                stream.seq,
+                console=principal.name,
+                agency=principal.role,
+                areas=sorted(principal.areas),
+            )
+        )
         return stream, conn
 
     def detach(self, stream: Stream, conn: Connection) -> None:
@@ -135,7 +146,9 @@ class Hub:
         self.metrics.consoles.dec()
         stream.idle_since = time.monotonic()
 
-    async def resume(self, stream: Stream, conn: Connection, after_seq: int, after_event_id: int | None) -> None:
+    async def resume(
+        self, stream: Stream, conn: Connection, after_seq: int, after_event_id: int | None
+    ) -> None:
         """Replays what this stream missed after `after_seq`, or sends reset when that is gone."""
         oldest = stream.sent[0][0] if stream.sent else stream.seq + 1
         if stream.seq >= after_seq >= oldest - 1:

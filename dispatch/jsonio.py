@@ -16,7 +16,9 @@ def loads(body: bytes) -> Any:
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise Problem(400, "Malformed JSON", f"The body is not valid JSON: {exc}", slug="malformed-json") from None
+        raise Problem(
+            400, "Malformed JSON", f"The body is not valid JSON: {exc}", slug="malformed-json"
+        ) from None
     if _has_non_finite(value):
         raise Problem(400, "Malformed JSON", "NaN and Infinity are not JSON numbers.", slug="malformed-json")
     return value

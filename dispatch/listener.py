@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
 
@@ -18,7 +18,7 @@ class Listener:
     """Keeps one LISTEN connection open and calls `on_reconnect` whenever it had to reconnect."""
 
     def __init__(
-        self, dsn: str, channels: dict[str, Callback], on_reconnect: Callable[[], Awaitable[None]]
+        self, dsn: str, channels: Mapping[str, Callback], on_reconnect: Callable[[], Awaitable[None]]
     ) -> None:
         self.dsn = dsn
         self.channels = channels

@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -21,18 +22,27 @@ class Metrics:
             "callsight_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
         )
         self.latency = Histogram(
-            "callsight_http_request_seconds", "HTTP request latency", ["method", "route"], registry=self.registry,
+            "callsight_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
             buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.pool_size = Gauge("callsight_db_pool_size", "Open database connections", registry=self.registry)
         self.pool_idle = Gauge("callsight_db_pool_idle", "Idle database connections", registry=self.registry)
-        self.cameras = Gauge("callsight_index_cameras", "Cameras in the in-process index", registry=self.registry)
+        self.cameras = Gauge(
+            "callsight_index_cameras", "Cameras in the in-process index", registry=self.registry
+        )
         self.consoles = Gauge("callsight_consoles", "Connected console streams", registry=self.registry)
-        self.events = Counter("callsight_events_published", "Events sent to consoles", ["type"], registry=self.registry)
+        self.events = Counter(
+            "callsight_events_published", "Events sent to consoles", ["type"], registry=self.registry
+        )
         self.dropped_consoles = Counter(
             "callsight_consoles_cut_off", "Consoles disconnected for not reading", registry=self.registry
         )
-        self.match_failures = Counter("callsight_match_failures", "Matches that failed open", registry=self.registry)
+        self.match_failures = Counter(
+            "callsight_match_failures", "Matches that failed open", registry=self.registry
+        )
 
     def render(self) -> web.Response:
         """The Prometheus text exposition."""
@@ -40,7 +50,7 @@ class Metrics:
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response
 
-    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self) -> Middleware:
         """Counts and times every request by its route pattern (not its path, to bound cardinality)."""
 
         @web.middleware

@@ -12,9 +12,10 @@ from pydantic.json_schema import models_json_schema
 from dispatch import api_models as m
 from dispatch.cameras.model import CameraIn, CameraOut
 
-SIGNED = [{"signedSender": []}]
-TOKEN = [{"bearer": []}]
-EITHER = [{"signedSender": []}, {"bearer": []}]
+Security = list[dict[str, list[str]]]
+SIGNED: Security = [{"signedSender": []}]
+TOKEN: Security = [{"bearer": []}]
+EITHER: Security = [{"signedSender": []}, {"bearer": []}]
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,57 @@ class Operation:
 
 
 OPERATIONS = (
-    Operation("post", "/v1/calls", "A new call, or a repeat of one (idempotent on call_id)", SIGNED, m.CallIn,
-              m.Incident, 201),
-    Operation("get", "/v1/calls/{call_id}", "The incident as the caller's role may see it", EITHER, None, m.Incident),
-    Operation("post", "/v1/calls/{call_id}/locations", "A later location fix", SIGNED, m.LocationUpdateIn, m.Incident),
+    Operation(
+        "post",
+        "/v1/calls",
+        "A new call, or a repeat of one (idempotent on call_id)",
+        SIGNED,
+        m.CallIn,
+        m.Incident,
+        201,
+    ),
+    Operation(
+        "get", "/v1/calls/{call_id}", "The incident as the caller's role may see it", EITHER, None, m.Incident
+    ),
+    Operation(
+        "post",
+        "/v1/calls/{call_id}/locations",
+        "A later location fix",
+        SIGNED,
+        m.LocationUpdateIn,
+        m.Incident,
+    ),
     Operation("post", "/v1/calls/{call_id}/close", "The call has ended", SIGNED, m.CloseIn, m.Incident),
-    Operation("put", "/v1/cameras/{camera_id}", "Create or replace a camera", EITHER, CameraIn, CameraOut, 201),
+    Operation(
+        "put", "/v1/cameras/{camera_id}", "Create or replace a camera", EITHER, CameraIn, CameraOut, 201
+    ),
     Operation("get", "/v1/cameras/{camera_id}", "One camera", TOKEN, None, CameraOut),
     Operation("delete", "/v1/cameras/{camera_id}", "Remove a camera", EITHER, None, None, 204),
     Operation("post", "/v1/cameras/{camera_id}/status", "Camera heartbeat", EITHER, m.StatusIn, m.StatusOut),
-    Operation("post", "/v1/cameras/import", "Bulk import (GeoJSON, OSM tags, CSV)", EITHER, None, m.ImportResult),
-    Operation("get", "/v1/cameras/covering", "Cameras whose view covers a disk", TOKEN, None, m.CameraList,
-              query=("lat", "lon", "radius_m", "engine")),
-    Operation("get", "/v1/cameras/nearby", "Nearest cameras", TOKEN, None, m.CameraList,
-              query=("lat", "lon", "limit", "within_m")),
-    Operation("post", "/v1/media/auth", "Media gateway authorization hook (MediaMTX)", [], m.MediaAuthIn, None),
+    Operation(
+        "post", "/v1/cameras/import", "Bulk import (GeoJSON, OSM tags, CSV)", EITHER, None, m.ImportResult
+    ),
+    Operation(
+        "get",
+        "/v1/cameras/covering",
+        "Cameras whose view covers a disk",
+        TOKEN,
+        None,
+        m.CameraList,
+        query=("lat", "lon", "radius_m", "engine"),
+    ),
+    Operation(
+        "get",
+        "/v1/cameras/nearby",
+        "Nearest cameras",
+        TOKEN,
+        None,
+        m.CameraList,
+        query=("lat", "lon", "limit", "within_m"),
+    ),
+    Operation(
+        "post", "/v1/media/auth", "Media gateway authorization hook (MediaMTX)", [], m.MediaAuthIn, None
+    ),
     Operation("get", "/healthz", "Process alive", [], None, None),
     Operation("get", "/readyz", "Database migrated and index loaded", [], None, None),
     Operation("get", "/metrics", "Prometheus metrics", [], None, None),
@@ -52,10 +89,15 @@ OPERATIONS = (
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
-    params = [{"name": name[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
-              for name in op.path.split("/") if name.startswith("{")]
-    params += [{"name": name, "in": "query", "required": name in {"lat", "lon"}, "schema": {"type": "string"}}
-               for name in op.query]
+    params = [
+        {"name": name[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in op.path.split("/")
+        if name.startswith("{")
+    ]
+    params += [
+        {"name": name, "in": "query", "required": name in {"lat", "lon"}, "schema": {"type": "string"}}
+        for name in op.query
+    ]
     return params
 
 
@@ -71,8 +113,10 @@ def _operation(op: Operation, refs: dict[str, Any]) -> dict[str, Any]:
         "responses": {str(op.status): answer, "4XX": {"description": "Problem", "content": problem}},
     }
     if op.request is not None:
-        spec["requestBody"] = {"required": True,
-                               "content": {"application/json": {"schema": refs[op.request.__name__]}}}
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[op.request.__name__]}},
+        }
     return spec
 
 
@@ -80,8 +124,10 @@ def _operation(op: Operation, refs: dict[str, Any]) -> dict[str, Any]:
 def document() -> dict[str, Any]:
     """The whole document (built once)."""
     models = {model for op in OPERATIONS for model in (op.request, op.response) if model is not None}
-    keys, defs = models_json_schema([(model, "validation") for model in sorted(models, key=lambda x: x.__name__)],
-                                    ref_template="#/components/schemas/{model}")
+    keys, defs = models_json_schema(
+        [(model, "validation") for model in sorted(models, key=lambda x: x.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )
     refs = {model.__name__: ref for (model, _), ref in keys.items()}
     schemas = dict(defs.get("$defs", {}))
     schemas["Problem"] = m.Problem.model_json_schema()

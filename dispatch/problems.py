@@ -95,4 +95,6 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return Problem(exc.status, title, exc.text or title).response(request.path)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return Problem(500, "Internal error", "The service failed; the error is logged.").response(request.path)
+        return Problem(500, "Internal error", "The service failed; the error is logged.").response(
+            request.path
+        )

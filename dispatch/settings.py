@@ -1,4 +1,4 @@
-"""Every configuration value, read once from CALLSIGHT_* variables or the TOML file named by CALLSIGHT_CONFIG."""
+"""Every configuration value, read once from CALLSIGHT_* variables or the TOML file in CALLSIGHT_CONFIG."""
 
 from __future__ import annotations
 
@@ -24,38 +24,77 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CALLSIGHT_", extra="forbid", frozen=True)
 
-    database_url: str = Field(default="", description="PostgreSQL + PostGIS to use; empty means the project-local cluster.")
+    database_url: str = Field(
+        default="", description="PostgreSQL + PostGIS to use; empty means the project-local cluster."
+    )
     host: str = Field(default="127.0.0.1", description="Address the service listens on.")
     port: int = Field(default=8080, ge=0, le=65535, description="Port the service listens on.")
-    data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="Local folder for generated secrets and the dev cluster.")
-    webhook_secrets: SecretStr = Field(default=SecretStr(""), description="Signed senders as name=secret,name2=secret2.")
-    token_secret: SecretStr = Field(default=SecretStr(""), description="Key that signs console and feed tokens; generated in data_dir when empty.")
-    caller_hash_secret: SecretStr = Field(default=SecretStr(""), description="Key of the caller-number hash; generated in data_dir when empty.")
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / ".data", description="Local folder for generated secrets and the dev cluster."
+    )
+    webhook_secrets: SecretStr = Field(
+        default=SecretStr(""), description="Signed senders as name=secret,name2=secret2."
+    )
+    token_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key that signs console and feed tokens; generated in data_dir when empty.",
+    )
+    caller_hash_secret: SecretStr = Field(
+        default=SecretStr(""), description="Key of the caller-number hash; generated in data_dir when empty."
+    )
     media_gateway: str = Field(
         default="http://127.0.0.1:8090/{path}",
-        description="Feed URL template with {path} and {token}; HLS when it ends in .m3u8, else the snapshot/MJPEG simulator.",
+        description="Feed URL template with {path} (and {token}); HLS when it has .m3u8, else snapshots/MJPEG.",
     )
     feed_token_ttl_s: int = Field(default=1800, gt=0, description="Lifetime of a feed token, seconds.")
     metric_crs: str = Field(default="EPSG:32648", description="Projected CRS for metric work.")
-    match_confidence: float = Field(default=0.95, gt=0, lt=1, description="Confidence every caller region is normalised to.")
-    min_uncertainty_m: float = Field(default=10.0, ge=0, description="Radius given to a point with no uncertainty, metres.")
+    match_confidence: float = Field(
+        default=0.95, gt=0, lt=1, description="Confidence every caller region is normalised to."
+    )
+    min_uncertainty_m: float = Field(
+        default=10.0, ge=0, description="Radius given to a point with no uncertainty, metres."
+    )
     max_cameras: int = Field(default=50, ge=1, description="Most cameras listed on one incident.")
     nearby_k: int = Field(default=10, ge=0, description="Nearest cameras added to every match.")
-    nearby_within_m: float = Field(default=500.0, gt=0, description="Radius within which nearby cameras are searched, metres.")
-    ws_compress: bool = Field(default=False, description="Compress console WebSocket frames (permessage-deflate).")
-    heartbeat_s: float = Field(default=15.0, gt=0, description="Seconds of silence before a console gets a heartbeat.")
-    console_queue: int = Field(default=1000, ge=1, description="Frames queued per console before it is cut off (4008).")
-    resume_window_s: int = Field(default=3600, gt=0, description="How far back a console can resume, seconds.")
-    detection_lookback_s: int = Field(default=600, gt=0, description="Detections shown with an incident, seconds back.")
-    body_limit: int = Field(default=64 * 1024, gt=0, description="Largest request body, bytes (calls, fixes, detections).")
-    batch_body_limit: int = Field(default=1024 * 1024, gt=0, description="Largest detection batch body, bytes.")
-    import_body_limit: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest camera import body, bytes.")
-    signature_window_s: int = Field(default=300, gt=0, description="Accepted clock difference of signed requests, seconds.")
+    nearby_within_m: float = Field(
+        default=500.0, gt=0, description="Radius within which nearby cameras are searched, metres."
+    )
+    ws_compress: bool = Field(
+        default=False, description="Compress console WebSocket frames (permessage-deflate)."
+    )
+    heartbeat_s: float = Field(
+        default=15.0, gt=0, description="Seconds of silence before a console gets a heartbeat."
+    )
+    console_queue: int = Field(
+        default=1000, ge=1, description="Frames queued per console before it is cut off (4008)."
+    )
+    resume_window_s: int = Field(
+        default=3600, gt=0, description="How far back a console can resume, seconds."
+    )
+    detection_lookback_s: int = Field(
+        default=600, gt=0, description="Detections shown with an incident, seconds back."
+    )
+    body_limit: int = Field(
+        default=64 * 1024, gt=0, description="Largest request body, bytes (calls, fixes, detections)."
+    )
+    batch_body_limit: int = Field(
+        default=1024 * 1024, gt=0, description="Largest detection batch body, bytes."
+    )
+    import_body_limit: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Largest camera import body, bytes."
+    )
+    signature_window_s: int = Field(
+        default=300, gt=0, description="Accepted clock difference of signed requests, seconds."
+    )
     db_pool_min: int = Field(default=2, ge=1, description="Database connections kept open.")
     db_pool_max: int = Field(default=10, ge=1, description="Most database connections.")
-    log_format: Literal["text", "json"] = Field(default="text", description="text, or json for one JSON object a line.")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text, or json for one JSON object a line."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
-    config: Path | None = Field(default=None, description="TOML file with any of these settings (lower-case names).")
+    config: Path | None = Field(
+        default=None, description="TOML file with any of these settings (lower-case names)."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -85,7 +124,9 @@ class Settings(BaseSettings):
     @cached_property
     def senders(self) -> dict[str, bytes]:
         """Signed senders by name, each with its HMAC key."""
-        pairs = (item.split("=", 1) for item in self.webhook_secrets.get_secret_value().split(",") if "=" in item)
+        pairs = (
+            item.split("=", 1) for item in self.webhook_secrets.get_secret_value().split(",") if "=" in item
+        )
         return {name.strip(): secret.strip().encode() for name, secret in pairs}
 
     @cached_property

@@ -62,8 +62,16 @@ def verify(key: bytes, token: str) -> Principal:
     role = claims.get("role")
     if role not in ROLES:
         raise unauthorized("The token names no known role.")
-    return Principal(name=str(claims["sub"]), role=role, areas=frozenset(claims.get("areas") or []),
-                     token_id=str(claims["jti"]))
+    return Principal(
+        name=str(claims["sub"]),
+        role=role,
+        areas=frozenset(str(a) for a in _strings(claims.get("areas"))),
+        token_id=str(claims["jti"]),
+    )
+
+
+def _strings(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
 
 
 def issue_feed(key: bytes, paths: list[str], console: str, expires: int) -> str:

@@ -30,14 +30,28 @@ def to_region(reported: ReportedLocation, projector: Projector, settings: Settin
     """The reported shape in metric coordinates, normalised to the service's confidence."""
     conf = reported.confidence
     if reported.shape == "ellipse" and reported.semi_major_m is not None:
-        shape = regions.ellipse(projector, reported.lat, reported.lon, reported.semi_major_m,
-                                reported.semi_minor_m or reported.semi_major_m, reported.orientation_deg or 0.0, conf)
+        shape = regions.ellipse(
+            projector,
+            reported.lat,
+            reported.lon,
+            reported.semi_major_m,
+            reported.semi_minor_m or reported.semi_major_m,
+            reported.orientation_deg or 0.0,
+            conf,
+        )
     elif reported.shape == "polygon" and reported.polygon:
         shape = regions.polygon(projector, reported.polygon, conf)
     elif reported.shape == "arcband":
-        shape = regions.arcband(projector, reported.lat, reported.lon, reported.inner_radius_m or 0.0,
-                                reported.outer_radius_m or 0.0, reported.start_angle_deg or 0.0,
-                                reported.opening_angle_deg or 360.0, conf)
+        shape = regions.arcband(
+            projector,
+            reported.lat,
+            reported.lon,
+            reported.inner_radius_m or 0.0,
+            reported.outer_radius_m or 0.0,
+            reported.start_angle_deg or 0.0,
+            reported.opening_angle_deg or 360.0,
+            conf,
+        )
     else:
         shape = regions.circle(projector, reported.lat, reported.lon, reported.radius_m or 0.0, conf)
     return regions.normalise(shape, settings.match_confidence, settings.min_uncertainty_m)
@@ -58,8 +72,13 @@ def camera_entry(match: Match, live: LiveIndex) -> dict[str, Any]:
         "bearing_deg": round(match.bearing_deg, 1),
         "covers": match.covers,
         "coverage": round(match.coverage, 3),
-        "aim": None if aim is None else {"pan_deg": round(aim.pan_deg, 1), "tilt_deg": round(aim.tilt_deg, 1),
-                                         "within_limits": aim.within_limits},
+        "aim": None
+        if aim is None
+        else {
+            "pan_deg": round(aim.pan_deg, 1),
+            "tilt_deg": round(aim.tilt_deg, 1),
+            "within_limits": aim.within_limits,
+        },
         "status": "online" if camera.online else "offline",
         "quality": camera.quality,
         "kind": camera.kind.value,
@@ -73,8 +92,9 @@ def camera_entry(match: Match, live: LiveIndex) -> dict[str, Any]:
 def match_location(reported: ReportedLocation, live: LiveIndex, settings: Settings) -> Matched:
     """Matches a location; the nearest camera's area names the incident's area."""
     region = to_region(reported, live.projector, settings)
-    found = live.index.match(region, k=settings.nearby_k, within_m=settings.nearby_within_m,
-                             limit=settings.max_cameras)
+    found = live.index.match(
+        region, k=settings.nearby_k, within_m=settings.nearby_within_m, limit=settings.max_cameras
+    )
     cameras = [camera_entry(m, live) for m in found]
     area = _area(found, live)
     location = {
@@ -96,6 +116,9 @@ def _area(found: list[Match], live: LiveIndex) -> str | None:
 def unmatched(reported: ReportedLocation, live: LiveIndex, settings: Settings) -> Matched:
     """The location alone, when matching failed: the call is still stored and published."""
     region = to_region(reported, live.projector, settings)
-    location = {"reported": reported.model_dump(mode="json", exclude_none=True),
-                "region": regions.region_json(region, live.projector), "area": None}
+    location = {
+        "reported": reported.model_dump(mode="json", exclude_none=True),
+        "region": regions.region_json(region, live.projector),
+        "area": None,
+    }
     return Matched(location, None, [], shapely.to_wkb(region.geometry))

@@ -44,15 +44,29 @@ class Pipeline:
         reported = parse_location(call.location)
         matched = self.match(reported)
         number_hash, last3 = caller_fingerprint(self.settings.caller_key, call.caller.number)
-        new = NewCall(call.call_id, call.hotline, call.received_at, number_hash, last3,
-                      matched.area if matched else None, matched.location if matched else None,
-                      matched.cameras if matched else [], matched.region_wkb if matched else None)
+        new = NewCall(
+            call.call_id,
+            call.hotline,
+            call.received_at,
+            number_hash,
+            last3,
+            matched.area if matched else None,
+            matched.location if matched else None,
+            matched.cameras if matched else [],
+            matched.region_wkb if matched else None,
+        )
         async with transaction(self.pool) as conn:
             stored = await call_store.insert(conn, new, self.live.projector.srid)
             if stored is None:
                 return await call_store.get(conn, call.call_id), False
-            event = await event_store.append(conn, "incident.opened", stored.incident_id, stored.hotline,
-                                             stored.area, incident_payload(stored))
+            event = await event_store.append(
+                conn,
+                "incident.opened",
+                stored.incident_id,
+                stored.hotline,
+                stored.area,
+                incident_payload(stored),
+            )
         self.hub.publish(event)
         return stored, True
 
@@ -61,23 +75,41 @@ class Pipeline:
         reported = parse_location(update.location)
         assert reported is not None
         matched = self.match(reported) or unmatched(reported, self.live, self.settings)
-        content = orjson.dumps(update.seq if update.seq is not None else update.location, option=orjson.OPT_SORT_KEYS)
+        content = orjson.dumps(
+            update.seq if update.seq is not None else update.location, option=orjson.OPT_SORT_KEYS
+        )
         async with transaction(self.pool) as conn:
             stored = await call_store.get(conn, call_id, lock=True)
             newest = await call_store.newest_seq(conn, stored.incident_id)
-            fresh = await call_store.add_location(conn, stored.incident_id, update.seq,
-                                                  hashlib.sha256(content).hexdigest(), matched.location["reported"],
-                                                  matched.location["region"])
-            if not fresh or stored.status == "closed" or (update.seq is not None and newest is not None
-                                                           and update.seq < newest):
+            fresh = await call_store.add_location(
+                conn,
+                stored.incident_id,
+                update.seq,
+                hashlib.sha256(content).hexdigest(),
+                matched.location["reported"],
+                matched.location["region"],
+            )
+            if (
+                not fresh
+                or stored.status == "closed"
+                or (update.seq is not None and newest is not None and update.seq < newest)
+            ):
                 return stored
             previous = {c["camera_id"] for c in stored.cameras}
-            stored = await call_store.rematch(conn, stored.incident_id, matched.area, matched.location,
-                                              matched.cameras, matched.region_wkb, self.live.projector.srid)
+            stored = await call_store.rematch(
+                conn,
+                stored.incident_id,
+                matched.area,
+                matched.location,
+                matched.cameras,
+                matched.region_wkb,
+                self.live.projector.srid,
+            )
             payload = incident_payload(stored)
             payload["changes"] = _changes(previous, stored.cameras)
-            event = await event_store.append(conn, "incident.updated", stored.incident_id, stored.hotline,
-                                             stored.area, payload)
+            event = await event_store.append(
+                conn, "incident.updated", stored.incident_id, stored.hotline, stored.area, payload
+            )
         self.hub.publish(event)
         return stored
 
@@ -88,8 +120,14 @@ class Pipeline:
             if stored.status == "closed":
                 return stored
             stored = await call_store.close(conn, stored.incident_id, body.reason)
-            event = await event_store.append(conn, "incident.closed", stored.incident_id, stored.hotline,
-                                             stored.area, incident_payload(stored))
+            event = await event_store.append(
+                conn,
+                "incident.closed",
+                stored.incident_id,
+                stored.hotline,
+                stored.area,
+                incident_payload(stored),
+            )
         self.hub.publish(event)
         return stored
 
@@ -126,5 +164,4 @@ def incident_fields(stored: StoredCall) -> dict[str, Any]:
 
 def _changes(previous: set[str], cameras: list[dict[str, Any]]) -> dict[str, list[str]]:
     current = [c["camera_id"] for c in cameras]
-    return {"added": [c for c in current if c not in previous],
-            "removed": sorted(previous - set(current))}
+    return {"added": [c for c in current if c not in previous], "removed": sorted(previous - set(current))}

@@ -8,6 +8,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import orjson
+
 from dispatch.cameras.errors import ImportFormatError, ItemError
 from dispatch.cameras.model import CameraIn
 
@@ -99,7 +101,7 @@ def _tags(cell: str | None) -> dict[str, str]:
     if cell is None:
         return {}
     try:
-        value = json.loads(cell)
+        value = orjson.loads(cell)
     except ValueError:
         value = None
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):

@@ -17,9 +17,14 @@ Status = Literal["online", "offline"]
 class Streams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rtsp: str | None = Field(default=None, max_length=2048, description="Source stream URL (never sent to consoles).")
+    rtsp: str | None = Field(
+        default=None, max_length=2048, description="Source stream URL (never sent to consoles)."
+    )
     path: str | None = Field(
-        default=None, max_length=256, pattern=r"^[A-Za-z0-9._~/-]+$", description="Gateway path; default the camera id."
+        default=None,
+        max_length=256,
+        pattern=r"^[A-Za-z0-9._~/-]+$",
+        description="Gateway path; default the camera id.",
     )
 
 
@@ -34,7 +39,9 @@ class CameraIn(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     x: float | None = None
     y: float | None = None
-    crs: str | None = Field(default=None, max_length=64, description="EPSG code of x/y, e.g. EPSG:9210 (VN-2000).")
+    crs: str | None = Field(
+        default=None, max_length=64, description="EPSG code of x/y, e.g. EPSG:9210 (VN-2000)."
+    )
     height_m: float = Field(default=6.0, ge=0, le=500)
     heading_deg: float = Field(default=0.0, ge=0, le=360)
     fov_deg: float = Field(default=90.0, gt=0, le=360)

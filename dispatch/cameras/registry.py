@@ -27,7 +27,9 @@ async def write(
     async with transaction(pool) as conn:
         for start in range(0, len(cameras), CHUNK):
             chunk = list(cameras[start : start + CHUNK])
-            made, replaced = await camera_store.upsert(conn, staging_records(chunk, projector), projector.srid)
+            made, replaced = await camera_store.upsert(
+                conn, staging_records(chunk, projector), projector.srid
+            )
             created, updated = created + made, updated + replaced
             if progress:
                 progress(len(chunk))

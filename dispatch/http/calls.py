@@ -54,8 +54,12 @@ async def _run(request: web.Request, step: Any, *args: Any) -> Any:
     except LocationError as exc:
         raise invalid([{"field": f"location.{exc.field}".rstrip("."), "message": exc.message}]) from None
     except CallNotFound:
-        raise Problem(404, "Call not found", f"No call {request.match_info.get('call_id')!r} was received.",
-                      slug="call-not-found") from None
+        raise Problem(
+            404,
+            "Call not found",
+            f"No call {request.match_info.get('call_id')!r} was received.",
+            slug="call-not-found",
+        ) from None
     except StorageUnavailable:
         raise unavailable("The database cannot commit right now; retry.") from None
 

@@ -22,7 +22,9 @@ routes = web.RouteTableDef()
 
 
 def _not_found(camera_id: str) -> Problem:
-    return Problem(404, "Camera not found", f"No camera {camera_id!r} is registered.", slug="camera-not-found")
+    return Problem(
+        404, "Camera not found", f"No camera {camera_id!r} is registered.", slug="camera-not-found"
+    )
 
 
 @routes.put("/v1/cameras/{camera_id}")
@@ -95,7 +97,7 @@ async def camera_status(request: web.Request) -> web.Response:
 
 @routes.post("/v1/cameras/import")
 async def import_cameras(request: web.Request) -> web.Response:
-    """Bulk import of GeoJSON (our fields or OSM tags) or CSV; ?all_or_nothing=true stores nothing on any rejection."""
+    """Bulk import of GeoJSON (our fields or OSM tags) or CSV; ?all_or_nothing=true is all or nothing."""
     settings = request.app[SETTINGS]
     body = await guard.read_body(request, settings.import_body_limit)
     guard.require_writer(request, body, settings)

@@ -1,4 +1,4 @@
-"""The console WebSocket: authenticate before the upgrade, then subscribe/resume messages and pushed frames."""
+"""The console WebSocket: authenticate before the upgrade, then subscribe/resume and pushed frames."""
 
 from __future__ import annotations
 

@@ -17,12 +17,16 @@ class ReportedLocation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     shape: Shape
-    lat: float = Field(ge=-90, le=90, description="Centre (point, circle, ellipse, arc band) or first vertex.")
+    lat: float = Field(
+        ge=-90, le=90, description="Centre (point, circle, ellipse, arc band) or first vertex."
+    )
     lon: float = Field(ge=-180, le=180)
     radius_m: float | None = Field(default=None, ge=0, le=1_000_000)
     semi_major_m: float | None = Field(default=None, ge=0, le=1_000_000)
     semi_minor_m: float | None = Field(default=None, ge=0, le=1_000_000)
-    orientation_deg: float | None = Field(default=None, description="Of the semi-major axis, clockwise from north.")
+    orientation_deg: float | None = Field(
+        default=None, description="Of the semi-major axis, clockwise from north."
+    )
     polygon: list[tuple[float, float]] | None = Field(default=None, description="Vertices as (lat, lon).")
     inner_radius_m: float | None = Field(default=None, ge=0, le=1_000_000)
     outer_radius_m: float | None = Field(default=None, ge=0, le=1_000_000)

@@ -62,8 +62,17 @@ async def insert(conn: asyncpg.Connection, call: NewCall, srid: int) -> StoredCa
                 location, cameras, region_m)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ST_SetSRID(ST_GeomFromWKB($10), $11))
             ON CONFLICT (call_id) DO NOTHING RETURNING {_COLUMNS}""",
-        uuid.uuid4(), call.call_id, call.hotline, call.received_at, call.caller_hash, call.caller_last3,
-        call.area, call.location, call.cameras, call.region_wkb, srid,
+        uuid.uuid4(),
+        call.call_id,
+        call.hotline,
+        call.received_at,
+        call.caller_hash,
+        call.caller_last3,
+        call.area,
+        call.location,
+        call.cameras,
+        call.region_wkb,
+        srid,
     )
     return _call(row) if row else None
 
@@ -79,14 +88,23 @@ async def get(conn: asyncpg.Connection, call_id: str, lock: bool = False) -> Sto
 
 
 async def add_location(
-    conn: asyncpg.Connection, incident_id: uuid.UUID, seq: int | None, content_hash: str,
-    reported: dict[str, Any], region: dict[str, Any],
+    conn: asyncpg.Connection,
+    incident_id: uuid.UUID,
+    seq: int | None,
+    content_hash: str,
+    reported: dict[str, Any],
+    region: dict[str, Any],
 ) -> bool:
     """Records a fix; False when this fix was already recorded (a retry)."""
     row = await conn.fetchrow(
         """INSERT INTO call_locations (incident_id, seq, content_hash, reported, region)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (incident_id, content_hash) DO NOTHING RETURNING location_id""",
-        incident_id, seq, content_hash, reported, region,
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (incident_id, content_hash) DO NOTHING RETURNING location_id""",
+        incident_id,
+        seq,
+        content_hash,
+        reported,
+        region,
     )
     return row is not None
 
@@ -98,14 +116,25 @@ async def newest_seq(conn: asyncpg.Connection, incident_id: uuid.UUID) -> int | 
 
 
 async def rematch(
-    conn: asyncpg.Connection, incident_id: uuid.UUID, area: str | None, location: dict[str, Any],
-    cameras: list[dict[str, Any]], region_wkb: bytes, srid: int,
+    conn: asyncpg.Connection,
+    incident_id: uuid.UUID,
+    area: str | None,
+    location: dict[str, Any],
+    cameras: list[dict[str, Any]],
+    region_wkb: bytes,
+    srid: int,
 ) -> StoredCall:
     """Replaces the call's current location and match."""
     row = await conn.fetchrow(
-        f"""UPDATE calls SET area = $2, location = $3, cameras = $4, region_m = ST_SetSRID(ST_GeomFromWKB($5), $6),
-                updated_at = now() WHERE incident_id = $1 RETURNING {_COLUMNS}""",
-        incident_id, area, location, cameras, region_wkb, srid,
+        f"""UPDATE calls SET area = $2, location = $3, cameras = $4,
+                region_m = ST_SetSRID(ST_GeomFromWKB($5), $6), updated_at = now()
+            WHERE incident_id = $1 RETURNING {_COLUMNS}""",
+        incident_id,
+        area,
+        location,
+        cameras,
+        region_wkb,
+        srid,
     )
     return _call(row)
 
@@ -115,6 +144,7 @@ async def close(conn: asyncpg.Connection, incident_id: uuid.UUID, reason: str | 
     row = await conn.fetchrow(
         f"""UPDATE calls SET status = 'closed', closed_at = now(), close_reason = $2, updated_at = now()
             WHERE incident_id = $1 RETURNING {_COLUMNS}""",
-        incident_id, reason,
+        incident_id,
+        reason,
     )
     return _call(row)

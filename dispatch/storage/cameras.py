@@ -12,11 +12,28 @@ from dispatch.cameras.model import CameraOut, Streams
 
 CHANNEL = "callsight_cameras"
 _FIELDS = (
-    "camera_id", "name", "lat", "lon", "height_m", "heading_deg", "fov_deg", "range_m", "kind",
-    "pan_min_deg", "pan_max_deg", "quality", "connected", "status", "stream_rtsp", "stream_path",
-    "area", "owner", "tags", "public",
+    "camera_id",
+    "name",
+    "lat",
+    "lon",
+    "height_m",
+    "heading_deg",
+    "fov_deg",
+    "range_m",
+    "kind",
+    "pan_min_deg",
+    "pan_max_deg",
+    "quality",
+    "connected",
+    "status",
+    "stream_rtsp",
+    "stream_path",
+    "area",
+    "owner",
+    "tags",
+    "public",
 )
-_STAGING = f"""
+_STAGING = """
 CREATE TEMP TABLE camera_staging (
     camera_id text, name text, lat float8, lon float8, height_m float8, heading_deg float8, fov_deg float8,
     range_m float8, kind text, pan_min_deg float8, pan_max_deg float8, quality text, connected bool,
@@ -114,5 +131,7 @@ async def count(conn: asyncpg.Connection) -> int:
 
 async def existing_ids(conn: asyncpg.Connection, camera_ids: Sequence[str]) -> set[str]:
     """Which of these camera ids are registered."""
-    rows = await conn.fetch("SELECT camera_id FROM cameras WHERE camera_id = ANY($1::text[])", list(camera_ids))
+    rows = await conn.fetch(
+        "SELECT camera_id FROM cameras WHERE camera_id = ANY($1::text[])", list(camera_ids)
+    )
     return {row["camera_id"] for row in rows}

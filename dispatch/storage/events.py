@@ -31,14 +31,22 @@ def _event(row: asyncpg.Record) -> Event:
 
 
 async def append(
-    conn: asyncpg.Connection, type_: str, incident_id: uuid.UUID, hotline: str, area: str | None,
+    conn: asyncpg.Connection,
+    type_: str,
+    incident_id: uuid.UUID,
+    hotline: str,
+    area: str | None,
     payload: dict[str, Any],
 ) -> Event:
     """Stores an event and queues its NOTIFY, both effective only when the transaction commits."""
     row = await conn.fetchrow(
         f"INSERT INTO events (type, incident_id, hotline, area, payload) VALUES ($1, $2, $3, $4, $5) "
         f"RETURNING {_COLUMNS}",
-        type_, incident_id, hotline, area, payload,
+        type_,
+        incident_id,
+        hotline,
+        area,
+        payload,
     )
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(row["event_id"]))
     return _event(row)
@@ -50,11 +58,15 @@ async def get(conn: asyncpg.Connection, event_id: int) -> Event | None:
     return _event(row) if row else None
 
 
-async def after(conn: asyncpg.Connection, event_id: int, not_before: datetime, limit: int = 10_000) -> list[Event]:
+async def after(
+    conn: asyncpg.Connection, event_id: int, not_before: datetime, limit: int = 10_000
+) -> list[Event]:
     """Events newer than `event_id` and not older than `not_before`, oldest first (for resume)."""
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM events WHERE event_id > $1 AND created_at >= $2 ORDER BY event_id LIMIT $3",
-        event_id, not_before, limit,
+        event_id,
+        not_before,
+        limit,
     )
     return [_event(row) for row in rows]
 

@@ -7,7 +7,9 @@ import asyncpg
 _COVERING = """
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), $3) AS g)
 SELECT c.camera_id, ST_Distance(c.point_m, p.g) AS distance_m,
-       CASE WHEN $4 > 0 THEN ST_Area(ST_Intersection(c.sector_m, ST_Buffer(p.g, $4, 64))) / ST_Area(ST_Buffer(p.g, $4, 64))
+       CASE WHEN $4 > 0
+            THEN ST_Area(ST_Intersection(c.sector_m, ST_Buffer(p.g, $4, 64)))
+                 / ST_Area(ST_Buffer(p.g, $4, 64))
             ELSE 1.0 END AS coverage
 FROM cameras c, p
 WHERE ST_DWithin(c.sector_m, p.g, $4)

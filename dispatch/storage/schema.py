@@ -96,7 +96,12 @@ def _calls(metadata: MetaData, srid: int) -> None:
         "call_locations",
         metadata,
         Column("location_id", BigInteger, primary_key=True, autoincrement=True),
-        Column("incident_id", UUID(as_uuid=True), ForeignKey("calls.incident_id", ondelete="CASCADE"), nullable=False),
+        Column(
+            "incident_id",
+            UUID(as_uuid=True),
+            ForeignKey("calls.incident_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         Column("seq", Integer),
         Column("content_hash", Text, nullable=False),
         Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),

@@ -70,13 +70,17 @@ async def client(app: web.Application) -> AsyncIterator[TestClient[Any, Any]]:
         yield test_client
 
 
-def signed(body: bytes, sender: str = SENDER, secret: str = SECRET, now: float | None = None) -> dict[str, str]:
+def signed(
+    body: bytes, sender: str = SENDER, secret: str = SECRET, now: float | None = None
+) -> dict[str, str]:
     """Headers of a correctly signed request."""
     headers = signed_headers(sender, secret.encode(), body, now)
     headers["Content-Type"] = "application/json"
     return headers
 
 
-def bearer(role: str, areas: list[str] | None = None, ttl_s: int = 600, name: str | None = None) -> dict[str, str]:
+def bearer(
+    role: str, areas: list[str] | None = None, ttl_s: int = 600, name: str | None = None
+) -> dict[str, str]:
     """Authorization header for a person with `role`."""
     return {"Authorization": "Bearer " + issue(TOKEN_KEY.encode(), role, ttl_s, areas, name)}  # type: ignore[arg-type]

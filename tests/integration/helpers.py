@@ -26,20 +26,44 @@ SEED = [
 async def seed_cameras(client: Client) -> None:
     """Registers the known cameras through the signed registry API."""
     for camera_id, lat, lon, heading, fov, range_m, kind, connected in SEED:
-        body = {"lat": lat, "lon": lon, "heading_deg": heading, "fov_deg": fov, "range_m": range_m,
-                "kind": kind, "quality": "hd" if connected else "analog", "connected": connected,
-                "area": "Phuong Ben Thanh", "name": camera_id.title()}
+        body = {
+            "lat": lat,
+            "lon": lon,
+            "heading_deg": heading,
+            "fov_deg": fov,
+            "range_m": range_m,
+            "kind": kind,
+            "quality": "hd" if connected else "analog",
+            "connected": connected,
+            "area": "Phuong Ben Thanh",
+            "name": camera_id.title(),
+        }
         raw = json.dumps(body).encode()
         response = await client.put(f"/v1/cameras/{camera_id}", data=raw, headers=signed(raw))
         assert response.status in (200, 201), await response.text()
 
 
-def call_body(call_id: str, hotline: str = "113", lat: float = ORIGIN[0], lon: float = ORIGIN[1],
-              uncertainty_m: float = 10.0, number: str = "+84901234567") -> dict[str, Any]:
-    return {"call_id": call_id, "hotline": hotline, "received_at": "2026-11-26T20:15:03+07:00",
-            "caller": {"number": number},
-            "location": {"lat": lat, "lon": lon, "uncertainty_m": uncertainty_m, "confidence": 0.68,
-                         "source": "gnss"}}
+def call_body(
+    call_id: str,
+    hotline: str = "113",
+    lat: float = ORIGIN[0],
+    lon: float = ORIGIN[1],
+    uncertainty_m: float = 10.0,
+    number: str = "+84901234567",
+) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "hotline": hotline,
+        "received_at": "2026-11-26T20:15:03+07:00",
+        "caller": {"number": number},
+        "location": {
+            "lat": lat,
+            "lon": lon,
+            "uncertainty_m": uncertainty_m,
+            "confidence": 0.68,
+            "source": "gnss",
+        },
+    }
 
 
 async def post(client: Client, path: str, body: dict[str, Any]) -> Any:
@@ -47,8 +71,13 @@ async def post(client: Client, path: str, body: dict[str, Any]) -> Any:
     return await client.post(path, data=raw, headers=signed(raw))
 
 
-async def console(client: Client, role: str, areas: list[str] | None = None, name: str | None = None,
-                  headers: dict[str, str] | None = None) -> ClientWebSocketResponse:
+async def console(
+    client: Client,
+    role: str,
+    areas: list[str] | None = None,
+    name: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> ClientWebSocketResponse:
     """A console connected over a real WebSocket, past its hello frame."""
     ws = await client.ws_connect("/v1/consoles/ws", headers=headers or bearer(role, areas, name=name))
     hello = await next_frame(ws)

@@ -65,7 +65,9 @@ async def test_concurrent_retries_store_one_call(client: Client, database_url: s
         assert conn.execute("SELECT count(*) FROM events").fetchone() == (1,)
 
 
-async def test_caller_number_is_stored_only_as_hash_and_last_digits(client: Client, database_url: str) -> None:
+async def test_caller_number_is_stored_only_as_hash_and_last_digits(
+    client: Client, database_url: str
+) -> None:
     await post(client, "/v1/calls", call_body("113-D", number="+84901234567"))
     with psycopg.connect(database_url) as conn:
         dump = conn.execute("SELECT row_to_json(c)::text FROM calls c").fetchone()
@@ -95,8 +97,10 @@ async def test_rejections_store_nothing_and_send_nothing(client: Client, databas
     unknown = signed(good, sender="nobody", secret=SECRET)
     for headers in (bad_sig, stale, unknown, {"Content-Type": "application/json"}):
         assert (await client.post("/v1/calls", data=good, headers=headers)).status == 401
-    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
-            '<presence>&lol2;</presence>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+        "<presence>&lol2;</presence>"
+    )
     bodies = [
         b"{broken",
         json.dumps({**call_body("113-F"), "location": {"lat": 91, "lon": 106.7}}).encode(),
@@ -130,8 +134,14 @@ async def test_get_call_respects_roles(client: Client) -> None:
 
 async def test_console_needs_a_valid_token(client: Client) -> None:
     for headers in ({}, {"Authorization": "Bearer forged.token.here"}, bearer("police", ttl_s=-5)):
-        response = await client.get("/v1/consoles/ws", headers={**headers, "Upgrade": "websocket",
-                                                                 "Connection": "Upgrade",
-                                                                 "Sec-WebSocket-Version": "13",
-                                                                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+        response = await client.get(
+            "/v1/consoles/ws",
+            headers={
+                **headers,
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+                "Sec-WebSocket-Version": "13",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            },
+        )
         assert response.status == 401

@@ -84,8 +84,10 @@ async def _never(_data: str) -> None:
 
 
 async def test_two_instances_share_events(settings: Settings) -> None:
-    async with TestClient(TestServer(create_app(settings))) as a, \
-            TestClient(TestServer(create_app(settings))) as b:
+    async with (
+        TestClient(TestServer(create_app(settings))) as a,
+        TestClient(TestServer(create_app(settings))) as b,
+    ):
         await seed_cameras(a)
         on_b = await console(b, "police")
         await asyncio.sleep(0.2)

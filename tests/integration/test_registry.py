@@ -135,8 +135,11 @@ async def test_bad_input_is_a_problem_and_writes_nothing(client: Client, databas
 
 async def test_import_geojson_keeps_valid_rows_and_lists_rejections(client: Client) -> None:
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.70 + i / 1000, 10.77]},
-         "properties": {"camera_id": f"IMP-{i}", "heading_deg": 10 * i, "fov_deg": 60, "range_m": 50}}
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [106.70 + i / 1000, 10.77]},
+            "properties": {"camera_id": f"IMP-{i}", "heading_deg": 10 * i, "fov_deg": 60, "range_m": 50},
+        }
         for i in range(5)
     ]
     features[3]["properties"]["fov_deg"] = 400
