@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import MultiPoint, Point, mapping
-from shapely.ops import transform
 
 # Former inner districts: the dense urban core where most cameras are.
 CORE_DISTRICTS = frozenset({"1", "3", "4", "5", "10", "Binh Thanh", "Phu Nhuan", "Go Vap", "Tan Binh"})
@@ -131,11 +131,6 @@ def to_local(lon: float, lat: float) -> tuple[float, float]:
     return (lon - ORIGIN[1]) * M_PER_DEG_LON, (lat - ORIGIN[0]) * M_PER_DEG_LAT
 
 
-def to_lonlat(x: float, y: float) -> tuple[float, float]:
-    """The inverse of to_local, rounded to about a centimetre."""
-    return round(ORIGIN[1] + x / M_PER_DEG_LON, 7), round(ORIGIN[0] + y / M_PER_DEG_LAT, 7)
-
-
 def areas() -> dict[str, Any]:
     """Rough ward outlines: each centre's Voronoi cell clipped to a disc by tier (core small, outer large)."""
     centres = [Point(to_local(w.lon, w.lat)) for w in WARDS]
@@ -146,14 +141,15 @@ def areas() -> dict[str, Any]:
         outline = cell.intersection(centre.buffer(_CLIP_M[ward.tier], quad_segs=8))
         features.append({
             "type": "Feature",
-            "geometry": mapping(transform(_lonlat_coords, outline)),
+            "geometry": mapping(shapely.transform(outline, _lonlat_coords)),
             "properties": {"name": ward.name, "tier": ward.tier, **ward.tags},
         })
     return {"type": "FeatureCollection", "features": features}
 
 
-def _lonlat_coords(x: Any, y: Any) -> tuple[Any, Any]:
-    return ORIGIN[1] + x / M_PER_DEG_LON, ORIGIN[0] + y / M_PER_DEG_LAT
+def _lonlat_coords(xy: np.ndarray) -> np.ndarray:
+    lon, lat = ORIGIN[1] + xy[:, 0] / M_PER_DEG_LON, ORIGIN[0] + xy[:, 1] / M_PER_DEG_LAT
+    return np.round(np.column_stack([lon, lat]), 7)
 
 
 def line_feature(name: str, kind: str, area: str, points: list[tuple[float, float]]) -> dict[str, Any]:

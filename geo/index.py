@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from geo.aim import Aim
 from geo.camera import Camera
-from geo.coverage import Table, assess
+from geo.coverage import Table, assess, assess_disk
 from geo.crs import Projector
 from geo.errors import GeoError
 from geo.rank import Match, ranked
-from geo.region import Region, point_region
+from geo.region import Region
 from geo.sector import N_COLS, sector_boxes, view_columns
 from geo.spatial import BoxTree, IntArray
 
@@ -92,36 +92,46 @@ class CameraIndex:
 
     def covering(self, region: Region) -> list[Match]:
         """Cameras whose view (PTZ: reach) sector meets the region, by coverage desc then distance."""
-        slots, covers, coverage = self._covering(region)
-        return ranked(self._at(slots), self._rows[slots], covers, coverage, (region.x, region.y), "coverage")
+        slots = self._reach_candidates(region).tolist()
+        rows = self._rows[slots]
+        found = assess(rows, region)
+        return ranked(self._at(slots), rows, found, np.flatnonzero(found.covers).tolist(), "coverage")
 
     def nearby(self, x: float, y: float, k: int = 10, within_m: float = 500.0) -> list[Match]:
         """The k cameras nearest metric (x, y) within within_m, by distance; covers means sees the point."""
-        slots = self._nearest(x, y, k, within_m)
+        slots = self._near_candidates(x, y, k, within_m).tolist()
         rows = self._rows[slots]
-        covers, coverage = assess(rows, point_region(x, y))
-        return ranked(self._at(slots), rows, covers, coverage, (x, y), "distance")
+        cameras = self._at(slots)
+        found = assess_disk(rows, x, y, 0.0)
+        picks = _nearest(cameras, range(len(slots)), found.distance.tolist(), k, within_m)
+        return ranked(cameras, rows, found, picks, "distance")
 
     def match(self, region: Region, k: int = 10, within_m: float = 500.0, limit: int = 50) -> list[Match]:
         """Covering cameras and the k nearest, ranked (covers, online, coverage, distance); at most limit."""
         _check_count("limit", limit)
-        slots, covers, coverage = self._covering(region)
-        near = self._nearest(region.x, region.y, k, within_m)
-        extra = near[~np.isin(near, slots)]
-        slots = np.concatenate([slots, extra])
-        covers = np.concatenate([covers, np.zeros(len(extra), dtype=np.bool_)])
-        coverage = np.concatenate([coverage, np.zeros(len(extra))])
-        centre = (region.x, region.y)
-        return ranked(self._at(slots), self._rows[slots], covers, coverage, centre, "match", limit)
+        slots = self._reach_candidates(region).tolist()
+        near = self._near_candidates(region.x, region.y, k, within_m).tolist()
+        # One pass over the union: nearby cameras outside the reach candidates cannot cover the region.
+        where = {s: i for i, s in enumerate(slots)}
+        for s in near:
+            if s not in where:
+                where[s] = len(slots)
+                slots.append(s)
+        rows = self._rows[slots]
+        cameras = self._at(slots)
+        found = assess(rows, region)
+        flags = found.covers.tolist()
+        nearest = _nearest(cameras, [where[s] for s in near], found.distance.tolist(), k, within_m)
+        picks = [i for i, f in enumerate(flags) if f] + [i for i in nearest if not flags[i]]
+        return ranked(cameras, rows, found, picks, "match", limit)
 
-    def _covering(self, region: Region) -> tuple[IntArray, npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+    def _reach_candidates(self, region: Region) -> IntArray:
         minx, miny, maxx, maxy = region.bbox
         slack = _SLACK_M
-        candidates = self._reach.intersecting(minx - slack, miny - slack, maxx + slack, maxy + slack)
-        covers, coverage = assess(self._rows[candidates], region)
-        return candidates[covers], covers[covers], coverage[covers]
+        return self._reach.intersecting(minx - slack, miny - slack, maxx + slack, maxy + slack)
 
-    def _nearest(self, x: float, y: float, k: int, within_m: float) -> IntArray:
+    def _near_candidates(self, x: float, y: float, k: int, within_m: float) -> IntArray:
+        """The rtree's k nearest within within_m, plus any tied with the k-th."""
         _check_count("k", k)
         if not (math.isfinite(within_m) and within_m >= 0.0):
             raise GeoError("within_m", f"{within_m} is not a non-negative finite distance")
@@ -129,21 +139,11 @@ class CameraIndex:
             raise GeoError("x", "the point must have finite coordinates")
         if k == 0:
             return np.empty(0, dtype=np.int64)
-        found = self._points.nearest(x, y, k, within_m)
-        rows = self._rows[found]
-        distance = np.hypot(rows[:, 0] - x, rows[:, 1] - y)
-        # The tree returns every camera tied at the k-th distance: ties go to the smaller camera id.
-        order = sorted(range(len(found)), key=lambda i: (distance[i], self._id(int(found[i]))))
-        keep = [i for i in order if distance[i] <= within_m][:k]
-        return found[keep]
+        return self._points.nearest(x, y, k, within_m)
 
-    def _at(self, slots: IntArray) -> list[Camera]:
+    def _at(self, slots: list[int]) -> list[Camera]:
         cameras = self._cameras
-        return [cameras[s] for s in slots.tolist()]
-
-    def _id(self, slot: int) -> str:
-        camera = self._cameras[slot]
-        return "" if camera is None else camera.camera_id
+        return [cameras[s] for s in slots]  # type: ignore[misc]  # indexed slots always hold a camera
 
     def _claim_slot(self) -> int:
         if self._free:
@@ -167,3 +167,10 @@ class CameraIndex:
 def _check_count(field: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise GeoError(field, f"{value!r} is not a non-negative whole number")
+
+
+def _nearest(cameras: Sequence[Camera], picks: Iterable[int], distance: list[float], k: int,
+             within_m: float) -> list[int]:
+    """The k picked positions nearest the point within within_m; exact ties go to the smaller camera id."""
+    keyed = sorted((distance[i], cameras[i].camera_id, i) for i in picks if distance[i] <= within_m)
+    return [i for _, _, i in keyed[:k]]

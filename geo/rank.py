@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-
 from geo.aim import Aim, aim
-from geo.camera import Camera
-from geo.coverage import BoolArray, Table
-from geo.crs import FloatArray
+from geo.camera import Camera, Kind
+from geo.coverage import Assessment, Table
 from geo.sector import Col
 
 Order = Literal["coverage", "distance", "match"]
@@ -29,40 +27,36 @@ class Match:
     aim: Aim | None
 
 
-def toward(rows: Table, cx: float, cy: float) -> tuple[FloatArray, FloatArray]:
-    """Grid distance and true bearing (0..360) from each row's camera to (cx, cy); bearing 0 when on it."""
-    dx = cx - rows[:, Col.X]
-    dy = cy - rows[:, Col.Y]
-    distance = np.hypot(dx, dy)
-    bearing = (np.degrees(np.arctan2(dx, dy)) + rows[:, Col.CONV]) % 360.0
-    return distance, np.where(distance > 0.0, bearing, 0.0)
-
-
-_Key = Callable[[Camera, float, bool, float], tuple[object, ...]]
-_KEYS: dict[Order, _Key] = {
-    "coverage": lambda cam, dist, covers, share: (-share, dist, cam.camera_id),
-    "distance": lambda cam, dist, covers, share: (dist, cam.camera_id),
+def _keys(order: Order, cameras: Sequence[Camera], picks: Sequence[int], distance: list[float],
+          flags: list[bool], shares: list[float]) -> list[tuple[object, ...]]:
+    """Sort keys ending in the position; the camera id breaks exact ties so answers are deterministic."""
+    if order == "distance":
+        return [(distance[i], cameras[i].camera_id, i) for i in picks]
+    if order == "coverage":
+        return [(-shares[i], distance[i], cameras[i].camera_id, i) for i in picks]
     # Covering before not, online before offline, then more coverage, then nearer.
-    "match": lambda cam, dist, covers, share: (not covers, not cam.online, -share, dist, cam.camera_id),
-}
+    return [(not flags[i], not cameras[i].online, -shares[i], distance[i], cameras[i].camera_id, i)
+            for i in picks]
 
 
 def ranked(
     cameras: Sequence[Camera],
     rows: Table,
-    covers: BoolArray,
-    coverage: FloatArray,
-    centre: tuple[float, float],
+    found: Assessment,
+    picks: Sequence[int],
     order: Order,
     limit: int | None = None,
 ) -> list[Match]:
-    """Matches for parallel camera/row/covers/coverage sequences, sorted by order, at most limit of them."""
-    distance, bearing = (a.tolist() for a in toward(rows, *centre))
-    flags, shares = covers.tolist(), coverage.tolist()
-    key = _KEYS[order]
-    chosen = sorted(range(len(cameras)), key=lambda i: key(cameras[i], distance[i], flags[i], shares[i]))
-    return [
-        Match(cameras[i], distance[i], bearing[i], flags[i], shares[i],
-              aim(cameras[i], bearing[i], distance[i]) if flags[i] else None)
-        for i in chosen[:limit]
-    ]
+    """Matches for picked positions of parallel cameras/rows/assessment, sorted by order; at most limit."""
+    distance, toward = found.distance.tolist(), found.toward.tolist()
+    flags, shares = found.covers.tolist(), found.coverage.tolist()
+    convergence = rows[:, Col.CONV].tolist()
+    matches = []
+    for key in sorted(_keys(order, cameras, picks, distance, flags, shares))[:limit]:
+        i: int = key[-1]  # type: ignore[assignment]
+        camera, dist = cameras[i], distance[i]
+        # True bearing = grid bearing + convergence at the camera; 0 when the caller is at the camera.
+        bearing = (math.degrees(toward[i]) + convergence[i]) % 360.0 if dist > 0.0 else 0.0
+        pointing = aim(camera, bearing, dist) if flags[i] and camera.kind is Kind.PTZ else None
+        matches.append(Match(camera, dist, bearing, flags[i], shares[i], pointing))
+    return matches

@@ -223,11 +223,3 @@ def region_json(r: Region, p: Projector) -> dict[str, object]:
         out["coordinates"] = _ring_lonlat(r.geometry.exterior, p)
     out["confidence"] = round(r.confidence, 4)
     return out
-
-
-def point_region(x: float, y: float) -> Region:
-    """A zero-size region at metric (x, y), for nearby queries."""
-    check_finite("x", x)
-    check_finite("y", y)
-    return Region("circle", x, y, Polygon(), 0.5, radius_m=0.0)
-

@@ -93,7 +93,7 @@ def _row_item(header: _Header, row: list[str]) -> Record | ItemError:
 
 def _delimiter(text: str) -> str:
     """Comma, semicolon (spreadsheets in comma-decimal locales) or tab, whichever the header uses most."""
-    first = text.split("\n", 1)[0]
+    first = text[:65536].split("\n", 1)[0]  # a slice: never copy a large file to read its header
     return max((",", ";", "\t"), key=first.count)
 
 

@@ -21,12 +21,12 @@ def resolve(camera: CameraIn) -> CameraOut:
 
 
 def staging_records(cameras: list[CameraOut], projector: Projector) -> list[tuple[Any, ...]]:
-    """COPY rows with the metric point and sector derived once, on write."""
-    from geo.sector import sector_polygon
+    """COPY rows with the metric point and sector derived once, on write (vectorised over the batch)."""
+    from geo.sector import Col, sector_polygons, view_columns
 
-    records = []
-    for camera in cameras:
-        x, y = projector.to_metric(camera.lon, camera.lat)
-        sector = sector_polygon(to_geo(camera), projector)
-        records.append(staging_record(camera, x, y, shapely.to_wkb(sector)))
-    return records
+    table = view_columns([to_geo(camera) for camera in cameras], projector)
+    sectors = shapely.to_wkb(sector_polygons(table))
+    return [
+        staging_record(camera, float(row[Col.X]), float(row[Col.Y]), wkb)
+        for camera, row, wkb in zip(cameras, table, sectors, strict=True)
+    ]

@@ -23,8 +23,8 @@ Record = dict[str, Any]
 Item = tuple[int, Record | ItemError]
 
 _JSON_TYPES = frozenset({"application/json", "application/geo+json", "text/json"})
-_KINDS = ("fixed", "ptz", "dome")
 _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/comma-separated-values"})
+_KINDS = ("fixed", "ptz", "dome")
 
 
 class KindDefaults(BaseModel):
@@ -68,7 +68,7 @@ class ImportBatch:
 
 def parse_import(data: bytes, content_type: str = "", defaults: TypeDefaults | None = None) -> ImportBatch:
     """Parse an import file; raises ImportFormatError only when the file as a whole cannot be read."""
-    if not data.strip():
+    if not data or data.isspace():
         raise ImportFormatError("the file is empty")
     if _format_of(data, content_type) == "json":
         with paused_gc():
@@ -84,13 +84,14 @@ def _format_of(data: bytes, content_type: str) -> Literal["json", "csv"]:
         return "json"
     if media in _CSV_TYPES:
         return "csv"
-    first = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    first = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")[:1]  # a slice: never copy a large file to peek
     return "json" if first in (b"{", b"[") else "csv"
 
 
 def _load_json(data: bytes) -> Any:
     try:
-        return orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))  # orjson refuses a byte order mark
+        # orjson refuses a byte order mark; a memoryview skips it without copying the file.
+        return orjson.loads(memoryview(data)[3:] if data.startswith(b"\xef\xbb\xbf") else data)
     except orjson.JSONDecodeError as err:
         where = f"line {err.lineno} column {err.colno}"
         raise ImportFormatError(f"not valid JSON (UTF-8): {err.msg} at {where}") from None

@@ -34,7 +34,7 @@ _FIELDS = (
     "public",
 )
 _STAGING = """
-CREATE TEMP TABLE camera_staging (
+CREATE TEMP TABLE IF NOT EXISTS camera_staging (
     camera_id text, name text, lat float8, lon float8, height_m float8, heading_deg float8, fov_deg float8,
     range_m float8, kind text, pan_min_deg float8, pan_max_deg float8, quality text, connected bool,
     status text, stream_rtsp text, stream_path text, area text, owner text, tags text, public bool,
@@ -74,6 +74,7 @@ def staging_record(camera: CameraOut, x: float, y: float, sector_wkb: bytes) -> 
 async def upsert(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], srid: int) -> tuple[int, int]:
     """Creates or replaces cameras in one statement; returns (created, updated). Call inside a transaction."""
     await conn.execute(_STAGING)
+    await conn.execute("TRUNCATE camera_staging")
     await conn.copy_records_to_table("camera_staging", records=records)
     rows = await conn.fetch(_MERGE_SQL, srid)
     created = sum(1 for row in rows if row["inserted"])

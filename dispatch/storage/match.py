@@ -5,22 +5,21 @@ from __future__ import annotations
 import asyncpg
 
 _COVERING = """
-WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), $3) AS g)
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1::float8, $2::float8), $3::int) AS g, $4::float8 AS r)
 SELECT c.camera_id, ST_Distance(c.point_m, p.g) AS distance_m,
-       CASE WHEN $4 > 0
-            THEN ST_Area(ST_Intersection(c.sector_m, ST_Buffer(p.g, $4, 64)))
-                 / ST_Area(ST_Buffer(p.g, $4, 64))
+       CASE WHEN p.r > 0
+            THEN ST_Area(ST_Intersection(c.sector_m, ST_Buffer(p.g, p.r, 64))) / ST_Area(ST_Buffer(p.g, p.r, 64))
             ELSE 1.0 END AS coverage
 FROM cameras c, p
-WHERE ST_DWithin(c.sector_m, p.g, $4)
+WHERE ST_DWithin(c.sector_m, p.g, p.r)
 """
 _NEARBY = """
-WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), $3) AS g)
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1::float8, $2::float8), $3::int) AS g)
 SELECT c.camera_id, ST_Distance(c.point_m, p.g) AS distance_m
 FROM cameras c, p
-WHERE ST_DWithin(c.point_m, p.g, $5)
+WHERE ST_DWithin(c.point_m, p.g, $5::float8)
 ORDER BY c.point_m <-> p.g
-LIMIT $4
+LIMIT $4::int
 """
 
 

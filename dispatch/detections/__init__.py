@@ -1,0 +1,1 @@
+"""AI detections from camera analytics: validation, storage shape, and who may see them."""
