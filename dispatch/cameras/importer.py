@@ -134,7 +134,8 @@ class _Collector:
                 first = f"{self.unit} {self.seen[label]}"
                 raise ItemError(f"camera_id: {label!r} is repeated in the file (first at {first})", label)
             self.seen[label] = index
-        fill = self.fills.get(raw.get("kind", "fixed"))
+        kind = raw.get("kind", "fixed")
+        fill = self.fills.get(kind) if isinstance(kind, str) else None
         if fill is not None:
             raw.setdefault("fov_deg", fill[0])
             raw.setdefault("range_m", fill[1])

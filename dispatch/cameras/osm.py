@@ -48,11 +48,11 @@ def elements(doc: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any], s
     if not isinstance(items, list):
         return
     for index, element in enumerate(items):
-        if not isinstance(element, Mapping) or not element.get("tags"):
+        if not isinstance(element, Mapping) or not isinstance(element.get("tags"), Mapping) or not element["tags"]:
             continue
         # Ways and relations have a position only as `center`, and only when asked with `out center`.
-        where = element if "lat" in element else element.get("center") or {}
-        lat, lon = where.get("lat"), where.get("lon")
+        where = element if "lat" in element else element.get("center")
+        lat, lon = (where.get("lat"), where.get("lon")) if isinstance(where, Mapping) else (None, None)
         point = (float(lon), float(lat)) if is_number(lat) and is_number(lon) else None
         yield index, element["tags"], f"{element.get('type', 'node')}/{element.get('id')}", point
 
@@ -96,8 +96,9 @@ def _records(tags: Mapping[str, Any], camera_id: str | None, point: Point | None
         "tags": keep_tags(tags),
         "public": True,  # OSM data is open data already.
     }
-    if "height" in tags:
-        base["height_m"] = parse_height(_text(tags["height"]) or "")
+    height = _text(tags.get("height"))
+    if height is not None:
+        base["height_m"] = parse_height(height)
     views = _directions(tags)
     if not views and kind == "fixed":
         raise ItemError("direction: missing field; a fixed camera needs camera:direction or direction")

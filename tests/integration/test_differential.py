@@ -59,7 +59,9 @@ async def test_index_and_postgis_agree_on_the_demo_city(settings: Settings) -> N
                 theirs = {row[0] for row in await postgis.covering(conn, region.x, region.y, srid, radius)}
                 odd = {c for c in ours ^ theirs if not _borderline(live, c, region)}
                 near_ours = [m.camera.camera_id for m in live.index.nearby(region.x, region.y, 10, 500.0)]
-                near_theirs = [row[0] for row in await postgis.nearby(conn, region.x, region.y, srid, 10, 500.0)]
+                near_theirs = [
+                    row[0] for row in await postgis.nearby(conn, region.x, region.y, srid, 10, 500.0)
+                ]
                 if odd or near_ours != near_theirs:
                     disagreements.append((lat, lon, radius, sorted(odd), near_ours, near_theirs))
     finally:

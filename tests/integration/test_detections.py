@@ -1,0 +1,227 @@
+"""AI detections over real HTTP and PostGIS: batches, idempotent retries, limits, recent() and retention."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import web
+
+from dispatch.app import create_app
+from dispatch.detections.hook import DETECTIONS_HOOK
+from dispatch.detections.model import DetectionIn
+from dispatch.http import detections
+from dispatch.settings import Settings
+from dispatch.storage import detections as store
+from tests.integration.conftest import bearer, signed
+from tests.integration.helpers import Client, call_body, post, seed_cameras
+
+PATH = "/v1/detections"
+NOW = datetime.now(UTC).replace(microsecond=0)
+HCMC = timezone(timedelta(hours=7))
+
+
+def det(detection_id: str, camera_id: str = "EAST-LOOKING", ago_s: float = 5, **extra: Any) -> dict[str, Any]:
+    """A valid detection `ago_s` seconds old, as a sender posts it (time in +07:00)."""
+    at = (NOW - timedelta(seconds=ago_s)).astimezone(HCMC).isoformat()
+    return {"detection_id": detection_id, "camera_id": camera_id, "detected_at": at, "kind": "vehicle",
+            "label": "car", "confidence": 0.8, "box": [0.1, 0.2, 0.3, 0.4], **extra}
+
+
+@pytest.fixture
+def pushed() -> list[list[str]]:
+    return []
+
+
+@pytest.fixture
+async def app(settings: Settings, pushed: list[list[str]]) -> web.Application:
+    """The real application with the detection routes, and a hook recording what would reach the hub."""
+    application = create_app(settings)
+    if not any(r.resource is not None and r.resource.canonical == PATH for r in application.router.routes()):
+        application.router.add_routes(detections.routes)
+
+    async def hook(items: list[DetectionIn]) -> None:
+        pushed.append([item.detection_id for item in items])
+
+    application[DETECTIONS_HOOK] = hook
+    return application
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()
+
+
+async def stored_ids(db: asyncpg.Connection) -> list[str]:
+    return [row[0] for row in await db.fetch("SELECT detection_id FROM detections ORDER BY detection_id")]
+
+
+async def test_batch_stores_valid_items_and_lists_each_rejection(client: Client, db: Any,
+                                                                 pushed: list[list[str]]) -> None:
+    await seed_cameras(client)
+    batch = [det("a"), det("b", camera_id="NOPE"), det("c", kind="dog"), det("d", confidence=1.5),
+             det("e", box=[0.9, 0.1, 0.2, 0.1]), det("f", ago_s=-120), {"camera_id": "EAST-LOOKING"},
+             det("a"), det("g", camera_id="NORTH-DOME", kind="fire")]
+    response = await post(client, PATH, {"detections": batch})
+    assert response.status == 200
+    answer = await response.json()
+    assert (answer["accepted"], answer["duplicates"]) == (2, 0)
+    reasons = {r["index"]: (r["detection_id"], r["reason"]) for r in answer["rejected"]}
+    assert sorted(reasons) == [1, 2, 3, 4, 5, 6, 7]
+    assert "unknown camera 'NOPE'" in reasons[1][1] and "unknown kind 'dog'" in reasons[2][1]
+    assert "outside 0..1" in reasons[3][1] and "unit square" in reasons[4][1]
+    assert "in the future" in reasons[5][1] and "missing field 'detection_id'" in reasons[6][1]
+    assert reasons[6][0] is None and "duplicate" in reasons[7][1]
+    assert await stored_ids(db) == ["a", "g"]
+    assert pushed == [["a", "g"]]
+
+
+async def test_same_batch_twice_stores_nothing_twice(client: Client, db: Any, pushed: list[list[str]]) -> None:
+    await seed_cameras(client)
+    batch = {"detections": [det(f"r{i}") for i in range(50)] + [det("bad", kind="dog")]}
+    first = await (await post(client, PATH, batch)).json()
+    again = await (await post(client, PATH, batch)).json()
+    assert (first["accepted"], first["duplicates"], len(first["rejected"])) == (50, 0, 1)
+    assert (again["accepted"], again["duplicates"], again["rejected"]) == (0, 50, first["rejected"])
+    assert len(await stored_ids(db)) == 50
+    assert len(pushed) == 1  # a retry pushes nothing to consoles again
+
+
+async def test_overlapping_batches_at_once_store_each_id_once(client: Client, db: Any) -> None:
+    await seed_cameras(client)
+    ids = [f"o{i:03d}" for i in range(200)]
+    forward = {"detections": [det(i) for i in ids]}
+    backward = {"detections": [det(i) for i in reversed(ids)]}
+    answers = await asyncio.gather(*(post(client, PATH, body) for body in (forward, backward, forward)))
+    counts = [await a.json() for a in answers]
+    assert all(a.status == 200 for a in answers)
+    assert sum(c["accepted"] for c in counts) == 200 and sum(c["duplicates"] for c in counts) == 400
+    assert len(await stored_ids(db)) == 200
+
+
+async def test_batch_with_no_valid_item_is_422_and_stores_nothing(client: Client, db: Any) -> None:
+    await seed_cameras(client)
+    response = await post(client, PATH, {"detections": [det("x", camera_id="NOPE"), det("y", kind="dog")]})
+    assert response.status == 422
+    problem = await response.json()
+    assert [e["field"] for e in problem["errors"]] == ["detections.0", "detections.1"]
+    assert "unknown camera" in problem["errors"][0]["message"]
+    assert await stored_ids(db) == []
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"detections": []}, "detections"),
+    ({"detections": {"a": 1}}, "detections"),
+    ({"detections": [det("z")] * 1001}, "detections"),
+    ({"detections": [det("z")], "sender": "x"}, "sender"),
+])
+async def test_malformed_batch_envelope_is_422(client: Client, body: dict[str, Any], field: str) -> None:
+    response = await post(client, PATH, body)
+    assert response.status == 422
+    assert [e["field"] for e in (await response.json())["errors"]] == [field]
+
+
+async def test_single_detection_201_then_200_with_the_stored_one(client: Client, pushed: list[list[str]]) -> None:
+    await seed_cameras(client)
+    first = await post(client, PATH, det("one", kind="plate", label="51F-123.45", attributes={"make": "Honda"}))
+    assert first.status == 201
+    created = await first.json()
+    assert created["detection_id"] == "one" and created["detected_at"].endswith("Z")
+    retry = await post(client, PATH, det("one", kind="plate", label="changed"))
+    assert retry.status == 200
+    assert await retry.json() == created
+    assert pushed == [["one"]]
+
+
+async def test_single_detection_is_all_or_nothing(client: Client, db: Any) -> None:
+    await seed_cameras(client)
+    response = await post(client, PATH, det("bad", camera_id="NOPE", confidence=3))
+    assert response.status == 422
+    problem = await response.json()
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert {e["field"] for e in problem["errors"]} == {"camera_id", "confidence"}
+    assert await stored_ids(db) == []
+
+
+async def test_unsigned_or_badly_signed_or_token_is_401(client: Client, db: Any) -> None:
+    await seed_cameras(client)
+    raw = json.dumps(det("u")).encode()
+    unsigned = await client.post(PATH, data=raw, headers={"Content-Type": "application/json"})
+    token = await client.post(PATH, data=raw, headers=bearer("police"))
+    forged = await client.post(PATH, data=raw, headers=signed(raw, secret="wrong"))
+    assert [unsigned.status, token.status, forged.status] == [401, 401, 401]
+    assert await stored_ids(db) == []
+
+
+async def test_oversize_single_and_batch_are_413(client: Client, db: Any) -> None:
+    await seed_cameras(client)
+    big_single = await post(client, PATH, det("big", attributes={"blob": "x" * 70_000}))
+    assert big_single.status == 413
+    big_batch = {"detections": [det(f"b{i}", attributes={"blob": "x" * 60_000}) for i in range(20)]}
+    response = await post(client, PATH, big_batch)
+    assert response.status == 413
+    assert (await response.json())["type"].endswith("too-large")
+    assert await stored_ids(db) == []
+
+
+async def test_batch_between_the_limits_is_accepted(client: Client) -> None:
+    await seed_cameras(client)
+    batch = {"detections": [det(f"m{i}", attributes={"blob": "x" * 60_000}) for i in range(3)]}
+    answer = await (await post(client, PATH, batch)).json()
+    assert answer["accepted"] == 3
+
+
+def model(detection_id: str, camera_id: str, at: datetime, **extra: Any) -> DetectionIn:
+    return DetectionIn.model_validate({"detection_id": detection_id, "camera_id": camera_id,
+                                       "detected_at": at.isoformat(), "kind": "person", "confidence": 0.5, **extra})
+
+
+async def test_recent_is_newest_first_within_cameras_window_and_limit(settings: Settings, db: Any) -> None:
+    items = [model(f"{cam}-{m}", cam, NOW - timedelta(minutes=m), box=[0, 0, 1, 1], attributes={"m": m})
+             for cam in ("A", "B", "C") for m in range(0, 30, 3)]
+    assert await store.insert_many(db, items) == (30, 0)
+    assert await store.insert_many(db, items[:5]) == (0, 5)
+    since = NOW - timedelta(minutes=10)
+    got = await store.recent(db, ["A", "B", "NOPE"], since, 100)
+    assert {d["camera_id"] for d in got} == {"A", "B"}
+    assert [d["detected_at"] for d in got] == sorted((d["detected_at"] for d in got), reverse=True)
+    assert all(d["detected_at"] >= since.isoformat().replace("+00:00", "Z") for d in got)
+    assert len(got) == 8  # minutes 0, 3, 6, 9 for each of two cameras
+    newest = got[0]
+    assert newest["detection_id"] in ("A-0", "B-0") and newest["box"] == [0, 0, 1, 1]
+    assert newest["attributes"] == {"m": 0} and newest["label"] is None
+    limited = await store.recent(db, ["A", "B", "C"], since, 5)
+    assert [d["detection_id"] for d in limited] == ["A-0", "B-0", "C-0", "A-3", "B-3"]
+    assert await store.recent(db, [], since, 5) == []
+
+
+async def test_retention_deletes_only_old_rows_in_batches(db: Any) -> None:
+    items = [model(f"r{h:03d}", "A", NOW - timedelta(hours=h)) for h in range(100)]
+    await store.insert_many(db, items)
+    deleted = await store.delete_older_than(db, NOW - timedelta(hours=50), batch=7, keep_referenced=False)
+    assert deleted == 49
+    assert await stored_ids(db) == [f"r{h:03d}" for h in range(51)]
+
+
+async def test_retention_keeps_what_an_open_call_still_shows(client: Client, db: Any) -> None:
+    await seed_cameras(client)
+    assert (await post(client, "/v1/calls", call_body("113-KEEP"))).status == 201
+    received = datetime.fromisoformat("2026-11-26T20:15:03+07:00")
+    items = [model("east-before", "EAST-LOOKING", received - timedelta(minutes=5)),
+             model("east-long-before", "EAST-LOOKING", received - timedelta(hours=2)),
+             model("far-before", "FAR-AWAY", received - timedelta(minutes=5)),
+             model("east-after", "EAST-LOOKING", received + timedelta(minutes=1))]
+    await store.insert_many(db, items)
+    cutoff = received + timedelta(days=365)
+    deleted = await store.delete_older_than(db, cutoff, batch=2, lookback=timedelta(minutes=10))
+    assert deleted == 2
+    assert await stored_ids(db) == ["east-after", "east-before"]
+    await post(client, "/v1/calls/113-KEEP/close", {})
+    assert await store.delete_older_than(db, cutoff, batch=2) == 2

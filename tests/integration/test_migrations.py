@@ -1,0 +1,53 @@
+"""Migrations build, from an empty database, exactly the schema the code declares."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+
+from dispatch.storage import migrate
+from dispatch.storage.schema import build_metadata
+from tests.integration.conftest import _admin_url
+
+
+@pytest.fixture
+def empty_database() -> Iterator[str]:
+    admin = _admin_url()
+    name = f"callsight_migrate_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield admin.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _ignore(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (type_ == "table" and name in {"spatial_ref_sys", "alembic_version"})
+
+
+def test_up_from_empty_matches_the_declared_schema(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    engine = create_engine("postgresql+psycopg://" + empty_database.split("://", 1)[1])
+    with engine.connect() as conn:
+        version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        context = MigrationContext.configure(conn, opts={"include_object": _ignore, "compare_type": False})
+        diff = compare_metadata(context, build_metadata(32648))
+    engine.dispose()
+    assert version == migrate.head()
+    tables_or_columns = [
+        d for d in diff if d[0] in {"add_table", "remove_table", "add_column", "remove_column"}
+    ]
+    assert tables_or_columns == []
+
+
+def test_migrating_twice_changes_nothing(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    migrate.upgrade(empty_database)
+    with psycopg.connect(empty_database) as conn:
+        assert conn.execute("SELECT count(*) FROM cameras").fetchone() == (0,)
