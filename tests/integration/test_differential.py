@@ -6,10 +6,10 @@ import random
 
 import asyncpg
 
+from dispatch.camera_index import LiveIndex
 from dispatch.cameras.derive import resolve
 from dispatch.cameras.importer import TypeDefaults, parse_import
 from dispatch.cameras.registry import write
-from dispatch.camera_index import LiveIndex
 from dispatch.demo_city import generate
 from dispatch.settings import Settings
 from dispatch.storage import match as postgis
