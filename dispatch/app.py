@@ -13,7 +13,7 @@ from aiohttp import web
 from dispatch.calls.pipeline import Pipeline
 from dispatch.camera_index import LiveIndex
 from dispatch.context import HUB, INDEX, METRICS, PIPELINE, POOL, SETTINGS
-from dispatch.http import calls, cameras, consoles, media, ops, query
+from dispatch.http import calls, cameras, consoles, detections, media, ops, query
 from dispatch.hub import Hub
 from dispatch.listener import Listener
 from dispatch.metrics import Metrics
@@ -106,6 +106,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[METRICS] = metrics
     app[INDEX] = LiveIndex(Projector(settings.metric_crs))
     app.cleanup_ctx.extend([_pool, _index, _hub, _listener])
-    for module in (ops, query, cameras, calls, consoles, media):
+    for module in (ops, query, cameras, calls, consoles, media, detections):
         app.add_routes(module.routes)
     return app

@@ -9,12 +9,10 @@ from contextlib import contextmanager
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """Pause cyclic GC while building a large tree of acyclic objects.
-
-    Every few hundred allocations the collector walks the young objects, and with a million fresh records it
-    keeps re-walking them: measured here, importing 200,000 cameras took 9.0 s with it and 3.0 s without.
-    Reference counting still frees everything; cycles made meanwhile are collected once it is re-enabled.
-    """
+    """Pause cyclic GC while building a large tree of acyclic objects (a million cameras)."""
+    # The collector runs every few hundred allocations and keeps re-walking the young records: measured here,
+    # importing 200,000 cameras took 9.0 s with it and 3.0 s without. Reference counting still frees
+    # everything; any cycle made meanwhile is collected after it is re-enabled.
     was_enabled = gc.isenabled()
     gc.disable()
     try:

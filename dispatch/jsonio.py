@@ -25,13 +25,17 @@ def loads(body: bytes) -> Any:
 
 
 def _has_non_finite(value: Any) -> bool:
-    # orjson rejects NaN literals already; huge exponents still decode to inf.
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, dict):
-        return any(_has_non_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_non_finite(v) for v in value)
+    # orjson rejects NaN literals already; huge exponents still decode to inf. A loop, not recursion:
+    # a deeply nested body must be a 4xx, never a RecursionError.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     )
     media_gateway: str = Field(
         default="http://127.0.0.1:8090/{path}",
-        description="Feed URL template with {path} (and {token}); HLS when it has .m3u8, else snapshots/MJPEG.",
+        description="Feed URL template with {path} (and {token}); HLS when it has .m3u8.",
     )
     feed_token_ttl_s: int = Field(default=1800, gt=0, description="Lifetime of a feed token, seconds.")
     metric_crs: str = Field(default="EPSG:32648", description="Projected CRS for metric work.")

@@ -17,14 +17,13 @@ class Aim:
     within_limits: bool
 
 
-def clamp_bearing(bearing_deg: float, low_deg: float, span_deg: float) -> tuple[float, bool]:
-    """The bearing moved the short way onto the clockwise interval low..low+span; whether it was inside."""
+def clamp_bearing(bearing_deg: float, low_deg: float, high_deg: float, span_deg: float) -> tuple[float, bool]:
+    """The bearing moved the short way onto the clockwise interval low..high; whether it was inside."""
     if (bearing_deg - low_deg) % 360.0 <= span_deg:
         return bearing_deg % 360.0, True
-    high_deg = (low_deg + span_deg) % 360.0
     turn_to_low = (low_deg - bearing_deg) % 360.0  # clockwise from the bearing up to the low limit
     turn_to_high = (bearing_deg - high_deg) % 360.0  # anticlockwise from the bearing back to the high limit
-    return (low_deg % 360.0 if turn_to_low <= turn_to_high else high_deg), False
+    return (low_deg if turn_to_low <= turn_to_high else high_deg) % 360.0, False
 
 
 def tilt_deg(height_m: float, distance_m: float) -> float:
@@ -38,9 +37,9 @@ def aim(camera: Camera, bearing_deg: float, distance_m: float) -> Aim | None:
     """The aim of a PTZ camera at a target at this true bearing and ground distance; None for others."""
     if camera.kind is not Kind.PTZ:
         return None
-    span = camera.pan_span_deg
-    if span is None or camera.pan_min_deg is None:
+    low, high, span = camera.pan_min_deg, camera.pan_max_deg, camera.pan_span_deg
+    if low is None or high is None or span is None:
         pan, within = bearing_deg % 360.0, True
     else:
-        pan, within = clamp_bearing(bearing_deg, camera.pan_min_deg, span)
+        pan, within = clamp_bearing(bearing_deg, low, high, span)
     return Aim(pan_deg=pan, tilt_deg=tilt_deg(camera.height_m, distance_m), within_limits=within)

@@ -16,7 +16,7 @@ from geo.errors import GeoError
 from geo.rank import Match, ranked
 from geo.region import Region
 from geo.sector import N_COLS, sector_boxes, view_columns
-from geo.spatial import BoxTree, IntArray
+from geo.spatial import BoxTree
 
 __all__ = ["Aim", "CameraIndex", "Match"]
 
@@ -92,14 +92,14 @@ class CameraIndex:
 
     def covering(self, region: Region) -> list[Match]:
         """Cameras whose view (PTZ: reach) sector meets the region, by coverage desc then distance."""
-        slots = self._reach_candidates(region).tolist()
+        slots = self._reach_candidates(region)
         rows = self._rows[slots]
         found = assess(rows, region)
         return ranked(self._at(slots), rows, found, np.flatnonzero(found.covers).tolist(), "coverage")
 
     def nearby(self, x: float, y: float, k: int = 10, within_m: float = 500.0) -> list[Match]:
         """The k cameras nearest metric (x, y) within within_m, by distance; covers means sees the point."""
-        slots = self._near_candidates(x, y, k, within_m).tolist()
+        slots = self._near_candidates(x, y, k, within_m)
         rows = self._rows[slots]
         cameras = self._at(slots)
         found = assess_disk(rows, x, y, 0.0)
@@ -109,8 +109,8 @@ class CameraIndex:
     def match(self, region: Region, k: int = 10, within_m: float = 500.0, limit: int = 50) -> list[Match]:
         """Covering cameras and the k nearest, ranked (covers, online, coverage, distance); at most limit."""
         _check_count("limit", limit)
-        slots = self._reach_candidates(region).tolist()
-        near = self._near_candidates(region.x, region.y, k, within_m).tolist()
+        slots = self._reach_candidates(region)
+        near = self._near_candidates(region.x, region.y, k, within_m)
         # One pass over the union: nearby cameras outside the reach candidates cannot cover the region.
         where = {s: i for i, s in enumerate(slots)}
         for s in near:
@@ -125,12 +125,12 @@ class CameraIndex:
         picks = [i for i, f in enumerate(flags) if f] + [i for i in nearest if not flags[i]]
         return ranked(cameras, rows, found, picks, "match", limit)
 
-    def _reach_candidates(self, region: Region) -> IntArray:
+    def _reach_candidates(self, region: Region) -> list[int]:
         minx, miny, maxx, maxy = region.bbox
         slack = _SLACK_M
         return self._reach.intersecting(minx - slack, miny - slack, maxx + slack, maxy + slack)
 
-    def _near_candidates(self, x: float, y: float, k: int, within_m: float) -> IntArray:
+    def _near_candidates(self, x: float, y: float, k: int, within_m: float) -> list[int]:
         """The rtree's k nearest within within_m, plus any tied with the k-th."""
         _check_count("k", k)
         if not (math.isfinite(within_m) and within_m >= 0.0):
@@ -138,7 +138,7 @@ class CameraIndex:
         if not (math.isfinite(x) and math.isfinite(y)):
             raise GeoError("x", "the point must have finite coordinates")
         if k == 0:
-            return np.empty(0, dtype=np.int64)
+            return []
         return self._points.nearest(x, y, k, within_m)
 
     def _at(self, slots: list[int]) -> list[Camera]:

@@ -16,6 +16,7 @@ from geo.errors import GeoError
 from geo.sector import TAU, arc_segments, arc_xy
 
 RegionKind = Literal["circle", "ellipse", "polygon"]
+_MIN_WIDTH_M = 0.01
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,11 @@ def ellipse(
 
 
 def _polygon_region(geometry: Polygon, confidence: float, conv: float) -> Region:
-    if not geometry.is_valid or geometry.area <= 0.0:
-        reason = shapely.is_valid_reason(geometry) if not geometry.is_valid else "zero area"
-        raise GeoError("vertices", f"not a simple polygon with an area: {reason}")
+    if not geometry.is_valid:
+        raise GeoError("vertices", f"not a simple polygon: {shapely.is_valid_reason(geometry)}")
+    # Points in a line are not exactly in line once projected: what matters is a width worth the name.
+    if geometry.area < _MIN_WIDTH_M * geometry.length:
+        raise GeoError("vertices", "the polygon has no area (its vertices are in a line)")
     geometry = shapely.orient_polygons(geometry)  # counter-clockwise exterior, as RFC 7946 asks
     centre = geometry.centroid
     ring = np.asarray(geometry.exterior.coords)

@@ -46,7 +46,7 @@ class BoxTree:
         """Removes one box, given exactly as inserted."""
         self._tree.delete(slot, box)
 
-    def intersecting(self, minx: float, miny: float, maxx: float, maxy: float) -> IntArray:
+    def intersecting(self, minx: float, miny: float, maxx: float, maxy: float) -> list[int]:
         """Slots whose boxes meet the query box."""
         handle, mins, maxs = self._tree.handle, _Box(minx, miny), _Box(maxx, maxy)
         # rtree's vectorised entry points called directly (one box, dimension 2, strides 2 and 1):
@@ -58,7 +58,7 @@ class BoxTree:
             256,
         )
 
-    def nearest(self, x: float, y: float, k: int, max_dist: float) -> IntArray:
+    def nearest(self, x: float, y: float, k: int, max_dist: float) -> list[int]:
         """The k slots nearest (x, y) within max_dist; all of them when tied at the k-th distance."""
         handle, point = self._tree.handle, _Box(x, y)
         return _ask(
@@ -73,7 +73,7 @@ class BoxTree:
 _Query = Callable[[int, "ctypes.Array[ctypes.c_int64]", "ctypes.Array[ctypes.c_uint64]", Any], object]
 
 
-def _ask(query: _Query, capacity: int) -> IntArray:
+def _ask(query: _Query, capacity: int) -> list[int]:
     """Runs a one-box query, growing the result buffer until everything fits."""
     while True:
         out = (ctypes.c_int64 * capacity)()
@@ -81,7 +81,7 @@ def _ask(query: _Query, capacity: int) -> IntArray:
         done = ctypes.c_int64(0)
         query(capacity, out, count, ctypes.byref(done))
         if done.value == 1:
-            return np.frombuffer(memoryview(out), dtype=np.int64, count=int(count[0]))
+            return out[: count[0]]  # slicing a ctypes array gives a list of ints
         capacity *= 4
 
 

@@ -22,11 +22,11 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo.camera import Camera, Kind  # noqa: E402
-from geo.crs import Projector  # noqa: E402
-from geo.index import CameraIndex  # noqa: E402
-from geo.region import Region, circle, normalise  # noqa: E402
-from geo.sector import sector_polygons, sector_ring, view_columns  # noqa: E402
+from geo.camera import Camera, Kind
+from geo.crs import Projector
+from geo.index import CameraIndex
+from geo.region import Region, circle, normalise
+from geo.sector import sector_polygons, sector_ring, view_columns
 
 CENTRE = (10.78, 106.69)  # lat, lon of the dense core (District 1 / 3, Ho Chi Minh City)
 CORE_SIDE_M = 12_000.0
@@ -73,7 +73,8 @@ def _camera(i: int, lat: float, lon: float, rng: np.random.Generator) -> Camera:
               "quality": "hd", "connected": True}
     if draw < 0.006:  # a few hundred PTZ in 37k, some with limits wrapping through north
         lo = float(rng.uniform(0, 360))
-        limits = {} if draw < 0.002 else {"pan_min_deg": lo, "pan_max_deg": float((lo + rng.uniform(30, 270)) % 360)}
+        high = float((lo + rng.uniform(30, 270)) % 360)
+        limits = {} if draw < 0.002 else {"pan_min_deg": lo, "pan_max_deg": high}
         return Camera(**common, kind=Kind.PTZ, heading_deg=lo, fov_deg=float(rng.uniform(40, 70)), **limits)
     if draw < 0.010:
         return Camera(**common, kind=Kind.DOME, fov_deg=360.0)
@@ -121,7 +122,9 @@ def time_each(fn: Callable[[Region], object], callers: Sequence[Region]) -> list
     return times
 
 
-def bench_index(cameras: list[Camera], callers: list[Region], projector: Projector) -> tuple[CameraIndex, dict[str, Any]]:
+def bench_index(
+    cameras: list[Camera], callers: list[Region], projector: Projector
+) -> tuple[CameraIndex, dict[str, Any]]:
     """Index build and the latency of match, covering and nearby."""
     gc.collect()
     before = rss_mb()
@@ -200,9 +203,9 @@ def bench_postgis(dsn: str, cameras: list[Camera], callers: list[Region], index:
 
 
 def _row(name: str, r: dict[str, Any]) -> str:
-    m = r["match"]
+    m, c, n = r["match"], r["covering"], r["nearby"]
     return (f"{name:>4} {r['cameras']:>9,} {r['build_s']:>7.2f} {r['rss_after_load_mb']:>8.0f} "
-            f"{m['p50_us']:>8.1f} {m['p99_us']:>8.1f} {r['covering']['p50_us']:>8.1f} {r['nearby']['p50_us']:>8.1f}"
+            f"{m['p50_us']:>8.1f} {m['p99_us']:>8.1f} {c['p50_us']:>8.1f} {n['p50_us']:>8.1f}"
             f" {r['matched_per_call']:>6.1f}")
 
 
@@ -231,14 +234,15 @@ def main() -> None:
         _, results["city_1m"] = bench_index(big, make_callers(n_callers, projector, CITY_1M.scale), projector)
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"{'city':>4} {'cameras':>9} {'build_s':>7} {'rss_mb':>8} {'p50_us':>8} {'p99_us':>8} {'cov_p50':>8}"
-          f" {'near_p50':>8} {'found':>6}")
+    print(f"{'city':>4} {'cameras':>9} {'build_s':>7} {'rss_mb':>8} {'p50_us':>8} {'p99_us':>8}"
+          f" {'cov_p50':>8} {'near_p50':>8} {'found':>6}")
     for key in ("city_37k", "city_1m"):
         if key in results:
             print(_row(key.split("_")[1], results[key]))
     s = results["strtree_37k"]
-    print(f"STRtree covering baseline (37k): p50 {s['covering']['p50_us']} us, p99 {s['covering']['p99_us']} us,"
-          f" {s['ratio_vs_covering_p50']}x the index's covering p50; same sets {s['same_set_of_1000']}/1000")
+    print(f"STRtree covering baseline (37k): p50 {s['covering']['p50_us']} us,"
+          f" p99 {s['covering']['p99_us']} us, {s['ratio_vs_covering_p50']}x the index's covering p50;"
+          f" same sets {s['same_set_of_1000']}/1000")
     if "postgis_37k" in results:
         print(f"PostGIS (37k): {json.dumps(results['postgis_37k'])}")
     print(f"written {OUT}")

@@ -14,7 +14,7 @@ Item = tuple[int, Record | ItemError]
 
 
 def read_document(doc: Any) -> Iterator[Item]:
-    """Items of a FeatureCollection, a single Feature or an Overpass JSON answer, by feature position."""
+    """Items of a FeatureCollection, a Feature or Overpass JSON, by position (empties the features list)."""
     if not isinstance(doc, Mapping):
         raise ImportFormatError("expected a GeoJSON FeatureCollection object at the top level")
     kind = doc.get("type")
@@ -32,6 +32,7 @@ def read_document(doc: Any) -> Iterator[Item]:
 
 def _read_features(features: list[Any]) -> Iterator[Item]:
     for index, feature in enumerate(features):
+        features[index] = None  # let each parsed feature go once read: a million of them are gigabytes
         yield from _items(index, _feature_records, feature)
 
 

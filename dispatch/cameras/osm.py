@@ -48,13 +48,14 @@ def elements(doc: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any], s
     if not isinstance(items, list):
         return
     for index, element in enumerate(items):
-        if not isinstance(element, Mapping) or not isinstance(element.get("tags"), Mapping) or not element["tags"]:
+        tags = element.get("tags") if isinstance(element, Mapping) else None
+        if not isinstance(tags, Mapping) or not tags:
             continue
         # Ways and relations have a position only as `center`, and only when asked with `out center`.
         where = element if "lat" in element else element.get("center")
         lat, lon = (where.get("lat"), where.get("lon")) if isinstance(where, Mapping) else (None, None)
         point = (float(lon), float(lat)) if is_number(lat) and is_number(lon) else None
-        yield index, element["tags"], f"{element.get('type', 'node')}/{element.get('id')}", point
+        yield index, tags, f"{element.get('type', 'node')}/{element.get('id')}", point
 
 
 def records(tags: Mapping[str, Any], osm_id: str | None, point: Point | None) -> list[Record]:

@@ -24,7 +24,7 @@ from dispatch.ingest.model import LocationError
 
 Kind = Literal["face", "plate", "vehicle", "person", "fire", "smoke", "crowd", "accident", "weapon", "other"]
 KINDS: Final[tuple[str, ...]] = get_args(Kind)
-DEFAULT_SKEW_S: Final = 30.0  # analytics boxes drift; more than this means a wrong clock, not latency
+DEFAULT_SKEW_S: Final = 30.0  # appliance clocks drift a little; more than this is a wrong clock, not latency
 MAX_BATCH: Final = 1000
 MAX_ITEM_BYTES: Final = 64 * 1024  # a batched detection gets no more room than one posted alone
 MAX_ATTRIBUTE_DEPTH: Final = 16
@@ -69,7 +69,8 @@ class DetectionIn(BaseModel):
         x, y, w, h = (float(v) for v in value)
         inside = all(0 <= v <= 1 for v in (x, y, w, h))
         if not inside or x + w > 1 + _BOX_SLACK or y + h > 1 + _BOX_SLACK:
-            raise ValueError(f"box {value} is outside the unit square: x, y, w, h in 0..1, x+w and y+h ≤ 1")
+            rule = "x, y, w, h in 0..1, x+w and y+h ≤ 1"
+            raise ValueError(f"box {_short(value)} is outside the unit square: {rule}")
         return value
 
     @field_validator("detection_id", "camera_id", "label", "snapshot_url")

@@ -11,7 +11,7 @@ import orjson
 
 from dispatch.detections.model import DetectionIn, rfc3339_utc
 
-_COLUMNS = (
+COLUMNS = (
     "detection_id, camera_id, detected_at, kind, label, confidence, box, snapshot_url, attributes::text"
 )
 # unnest() zips parallel arrays into rows but flattens a 2-D array, so the box goes as four columns.
@@ -27,11 +27,13 @@ ON CONFLICT (detection_id) DO NOTHING
 RETURNING detection_id
 """
 # Per camera, a backward scan of (camera_id, detected_at) stops after `limit` rows however busy the camera is.
+# `(SELECT $2)` hides the window from the estimator: seeing a quiet camera's few rows in it, the planner would
+# pick a bitmap scan plus sort, which reads every row of a busy camera's window (measured 10x slower).
 _RECENT = f"""
 SELECT d.* FROM unnest($1::text[]) AS c(camera_id)
 CROSS JOIN LATERAL (
-    SELECT {_COLUMNS} FROM detections
-    WHERE camera_id = c.camera_id AND detected_at >= $2
+    SELECT {COLUMNS} FROM detections
+    WHERE camera_id = c.camera_id AND detected_at >= (SELECT $2::timestamptz)
     ORDER BY detected_at DESC LIMIT $3
 ) AS d
 ORDER BY d.detected_at DESC, d.detection_id LIMIT $3
@@ -85,7 +87,8 @@ async def insert_many(conn: asyncpg.Connection, items: Sequence[DetectionIn]) ->
     return len(new), len(items) - len(new)
 
 
-def _record(row: asyncpg.Record) -> dict[str, Any]:
+def row_to_json(row: asyncpg.Record) -> dict[str, Any]:
+    """A row selected with COLUMNS as the JSON-ready dict the service answers."""
     record = dict(row)
     record["detected_at"] = rfc3339_utc(record["detected_at"])
     record["attributes"] = orjson.loads(record.pop("attributes"))
@@ -94,8 +97,8 @@ def _record(row: asyncpg.Record) -> dict[str, Any]:
 
 async def get(conn: asyncpg.Connection, detection_id: str) -> dict[str, Any] | None:
     """One stored detection, JSON-ready, or None."""
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM detections WHERE detection_id = $1", detection_id)
-    return _record(row) if row else None
+    row = await conn.fetchrow(f"SELECT {COLUMNS} FROM detections WHERE detection_id = $1", detection_id)
+    return row_to_json(row) if row else None
 
 
 async def recent(conn: asyncpg.Connection, camera_ids: Sequence[str], since: datetime, limit: int,
@@ -104,7 +107,7 @@ async def recent(conn: asyncpg.Connection, camera_ids: Sequence[str], since: dat
     if not camera_ids or limit <= 0:
         return []
     rows = await conn.fetch(_RECENT, list(dict.fromkeys(camera_ids)), since, limit)
-    return [_record(row) for row in rows]
+    return [row_to_json(row) for row in rows]
 
 
 async def delete_older_than(conn: asyncpg.Connection, cutoff: datetime, batch: int = 10_000,

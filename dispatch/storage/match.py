@@ -8,7 +8,8 @@ _COVERING = """
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1::float8, $2::float8), $3::int) AS g, $4::float8 AS r)
 SELECT c.camera_id, ST_Distance(c.point_m, p.g) AS distance_m,
        CASE WHEN p.r > 0
-            THEN ST_Area(ST_Intersection(c.sector_m, ST_Buffer(p.g, p.r, 64))) / ST_Area(ST_Buffer(p.g, p.r, 64))
+            THEN ST_Area(ST_Intersection(c.sector_m, ST_Buffer(p.g, p.r, 64)))
+                 / ST_Area(ST_Buffer(p.g, p.r, 64))
             ELSE 1.0 END AS coverage
 FROM cameras c, p
 WHERE ST_DWithin(c.sector_m, p.g, p.r)

@@ -24,6 +24,7 @@ from tests.integration.helpers import Client, call_body, post, seed_cameras
 PATH = "/v1/detections"
 NOW = datetime.now(UTC).replace(microsecond=0)
 HCMC = timezone(timedelta(hours=7))
+Pushed = list[list[str]]
 
 
 def det(detection_id: str, camera_id: str = "EAST-LOOKING", ago_s: float = 5, **extra: Any) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def pushed() -> list[list[str]]:
 
 
 @pytest.fixture
-async def app(settings: Settings, pushed: list[list[str]]) -> web.Application:
+async def app(settings: Settings, pushed: Pushed) -> web.Application:
     """The real application with the detection routes, and a hook recording what would reach the hub."""
     application = create_app(settings)
     if not any(r.resource is not None and r.resource.canonical == PATH for r in application.router.routes()):
@@ -47,14 +48,17 @@ async def app(settings: Settings, pushed: list[list[str]]) -> web.Application:
 
     async def hook(items: list[DetectionIn]) -> None:
         pushed.append([item.detection_id for item in items])
+        if any(item.detection_id.startswith("boom") for item in items):
+            raise RuntimeError("hub is down")
 
     application[DETECTIONS_HOOK] = hook
     return application
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_url)
+async def db(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A plain connection to the test database, whose tables the settings fixture emptied."""
+    conn = await asyncpg.connect(settings.database_url)
     yield conn
     await conn.close()
 
@@ -64,7 +68,7 @@ async def stored_ids(db: asyncpg.Connection) -> list[str]:
 
 
 async def test_batch_stores_valid_items_and_lists_each_rejection(client: Client, db: Any,
-                                                                 pushed: list[list[str]]) -> None:
+                                                                 pushed: Pushed) -> None:
     await seed_cameras(client)
     batch = [det("a"), det("b", camera_id="NOPE"), det("c", kind="dog"), det("d", confidence=1.5),
              det("e", box=[0.9, 0.1, 0.2, 0.1]), det("f", ago_s=-120), {"camera_id": "EAST-LOOKING"},
@@ -83,7 +87,7 @@ async def test_batch_stores_valid_items_and_lists_each_rejection(client: Client,
     assert pushed == [["a", "g"]]
 
 
-async def test_same_batch_twice_stores_nothing_twice(client: Client, db: Any, pushed: list[list[str]]) -> None:
+async def test_same_batch_twice_stores_nothing_twice(client: Client, db: Any, pushed: Pushed) -> None:
     await seed_cameras(client)
     batch = {"detections": [det(f"r{i}") for i in range(50)] + [det("bad", kind="dog")]}
     first = await (await post(client, PATH, batch)).json()
@@ -128,9 +132,10 @@ async def test_malformed_batch_envelope_is_422(client: Client, body: dict[str, A
     assert [e["field"] for e in (await response.json())["errors"]] == [field]
 
 
-async def test_single_detection_201_then_200_with_the_stored_one(client: Client, pushed: list[list[str]]) -> None:
+async def test_single_detection_201_then_200_with_the_stored_one(client: Client, pushed: Pushed) -> None:
     await seed_cameras(client)
-    first = await post(client, PATH, det("one", kind="plate", label="51F-123.45", attributes={"make": "Honda"}))
+    plate = det("one", kind="plate", label="51F-123.45", attributes={"make": "Honda"})
+    first = await post(client, PATH, plate)
     assert first.status == 201
     created = await first.json()
     assert created["detection_id"] == "one" and created["detected_at"].endswith("Z")
@@ -138,6 +143,13 @@ async def test_single_detection_201_then_200_with_the_stored_one(client: Client,
     assert retry.status == 200
     assert await retry.json() == created
     assert pushed == [["one"]]
+
+
+async def test_failing_hook_keeps_the_write(client: Client, db: Any, pushed: Pushed) -> None:
+    await seed_cameras(client)
+    response = await post(client, PATH, det("boom-1"))
+    assert response.status == 201 and pushed == [["boom-1"]]
+    assert await stored_ids(db) == ["boom-1"]
 
 
 async def test_single_detection_is_all_or_nothing(client: Client, db: Any) -> None:
@@ -179,11 +191,12 @@ async def test_batch_between_the_limits_is_accepted(client: Client) -> None:
 
 
 def model(detection_id: str, camera_id: str, at: datetime, **extra: Any) -> DetectionIn:
-    return DetectionIn.model_validate({"detection_id": detection_id, "camera_id": camera_id,
-                                       "detected_at": at.isoformat(), "kind": "person", "confidence": 0.5, **extra})
+    fields = {"detection_id": detection_id, "camera_id": camera_id, "detected_at": at.isoformat(),
+              "kind": "person", "confidence": 0.5}
+    return DetectionIn.model_validate({**fields, **extra})
 
 
-async def test_recent_is_newest_first_within_cameras_window_and_limit(settings: Settings, db: Any) -> None:
+async def test_recent_is_newest_first_within_cameras_window_and_limit(db: Any) -> None:
     items = [model(f"{cam}-{m}", cam, NOW - timedelta(minutes=m), box=[0, 0, 1, 1], attributes={"m": m})
              for cam in ("A", "B", "C") for m in range(0, 30, 3)]
     assert await store.insert_many(db, items) == (30, 0)
