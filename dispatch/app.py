@@ -12,7 +12,11 @@ from aiohttp import web
 
 from dispatch.calls.pipeline import Pipeline
 from dispatch.camera_index import LiveIndex
-from dispatch.context import HUB, INDEX, METRICS, PIPELINE, POOL, SETTINGS
+from dispatch.context import HUB, INDEX, METRICS, PIPELINE, POLICY, POOL, SETTINGS
+from dispatch.detections.hook import DETECTIONS_HOOK
+from dispatch.detections.model import DetectionIn
+from dispatch.detections.policy import load_policy
+from dispatch.detections.push import push, retire
 from dispatch.http import calls, cameras, consoles, detections, media, ops, query
 from dispatch.hub import Hub
 from dispatch.listener import Listener
@@ -57,12 +61,21 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         async with connection(pool) as conn:
             return await event_store.after(conn, after_event_id, not_before)
 
-    hub = app[HUB] = Hub(app[SETTINGS], app[METRICS], replay)
+    hub = app[HUB] = Hub(app[SETTINGS], app[METRICS], replay, app[POLICY])
     app[PIPELINE] = Pipeline(app[SETTINGS], pool, app[INDEX], hub)
-    heartbeats = asyncio.create_task(hub.run_heartbeats(), name="heartbeats")
+
+    async def announce(new: list[DetectionIn]) -> None:
+        await push(pool, hub, new)
+
+    if DETECTIONS_HOOK not in app:  # tests may put their own recorder here
+        app[DETECTIONS_HOOK] = announce
+    background = [
+        asyncio.create_task(hub.run_heartbeats(), name="heartbeats"),
+        asyncio.create_task(retire(pool, app[SETTINGS].detection_retention_s), name="retention"),
+    ]
     yield
     await hub.close_all()
-    await _stopping([heartbeats])
+    await _stopping(background)
 
 
 async def _listener(app: web.Application) -> AsyncIterator[None]:
@@ -104,6 +117,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     app[SETTINGS] = settings
     app[METRICS] = metrics
+    app[POLICY] = load_policy(settings.policy_file)
     app[INDEX] = LiveIndex(Projector(settings.metric_crs))
     app.cleanup_ctx.extend([_pool, _index, _hub, _listener])
     for module in (ops, query, cameras, calls, consoles, media, detections):

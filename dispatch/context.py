@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 from aiohttp import web
 
+from dispatch.detections.policy import Policy
 from dispatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from dispatch.metrics import Metrics
 
 SETTINGS = web.AppKey("settings", Settings)
+POLICY = web.AppKey("policy", Policy)
 POOL = web.AppKey("pool", asyncpg.Pool)
 INDEX: web.AppKey[LiveIndex] = web.AppKey("index")
 HUB: web.AppKey[Hub] = web.AppKey("hub")

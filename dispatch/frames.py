@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from dispatch.calls.feeds import TOKEN_SLOT, expiry, feed
+from dispatch.detections.policy import Policy, visible
 from dispatch.settings import Settings
 from dispatch.storage.events import Event
 
@@ -47,16 +48,26 @@ class Rendered:
         return b'{"seq":%d,' % seq + body[1:]
 
 
-def render(event: Event, settings: Settings) -> Rendered:
-    """Serialises an event once; feed URLs carry a slot for each console's token."""
-    payload = event.payload
+def render(event: Event, settings: Settings, policy: Policy, role: str) -> Rendered | None:
+    """Serialises an event once for one agency; None when that agency may not see it at all."""
+    payload = dict(event.payload)
+    if event.type == "detection":
+        shown = visible(policy, role, payload["detection"])
+        if shown is None:
+            return None
+        payload["detection"] = shown
     cameras = payload.get("cameras", [])
     expires, expires_at = expiry(settings.feed_token_ttl_s)
     frame: dict[str, Any] = {"type": event.type, "event_id": str(event.event_id), **payload}
     if "cameras" in payload:
         frame["cameras"] = with_feeds(cameras, settings.media_gateway, TOKEN_SLOT, expires_at)
-        frame.setdefault("detections", [])
+        frame["detections"] = allowed(policy, role, payload.get("detections", []))
     return Rendered(orjson.dumps(frame), feed_paths(cameras), expires)
+
+
+def allowed(policy: Policy, role: str, detections: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The detections this agency may see, with the fields it may see."""
+    return [shown for d in detections if (shown := visible(policy, role, d)) is not None]
 
 
 def control(kind: str, seq: int, **fields: Any) -> bytes:

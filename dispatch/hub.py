@@ -15,6 +15,7 @@ from aiohttp import WSCloseCode, web
 from dispatch.access import Subscription, may_see
 from dispatch.auth.tokens import Principal
 from dispatch.calls.feeds import console_token
+from dispatch.detections.policy import Policy
 from dispatch.frames import Rendered, control, render
 from dispatch.metrics import Metrics
 from dispatch.settings import Settings
@@ -70,8 +71,9 @@ class Stream:
 class Hub:
     """Routes each published event to the streams that may see it."""
 
-    def __init__(self, settings: Settings, metrics: Metrics, replay: Replay) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics, replay: Replay, policy: Policy) -> None:
         self.settings = settings
+        self.policy = policy
         self.metrics = metrics
         self.replay = replay
         self.streams: dict[str, Stream] = {}
@@ -84,17 +86,24 @@ class Hub:
         self.seen[event.event_id] = None
         if len(self.seen) > 10 * BUFFER:
             self.seen.popitem(last=False)
-        rendered: Rendered | None = None
+        by_role: dict[str, Rendered | None] = {}
         for stream in list(self.streams.values()):
             if not stream.wants(event):
                 continue
             if stream.pending is not None:
                 stream.pending.append(event)
                 continue
-            rendered = rendered or render(event, self.settings)
-            self._deliver(stream, event, rendered)
-        if rendered is not None:
+            rendered = self._rendered(event, stream.principal.role, by_role)
+            if rendered is not None:
+                self._deliver(stream, event, rendered)
+        if any(by_role.values()):
             self.metrics.events.labels(event.type).inc()
+
+    def _rendered(self, event: Event, role: str, cache: dict[str, Rendered | None]) -> Rendered | None:
+        # Serialise once per audience (agency), not once per console.
+        if role not in cache:
+            cache[role] = render(event, self.settings, self.policy, role)
+        return cache[role]
 
     def _deliver(self, stream: Stream, event: Event, rendered: Rendered) -> None:
         stream.seq += 1
@@ -153,7 +162,9 @@ class Hub:
         oldest = stream.sent[0][0] if stream.sent else stream.seq + 1
         if stream.seq >= after_seq >= oldest - 1:
             for seq, event in [item for item in stream.sent if item[0] > after_seq]:
-                conn.offer(self._stamp(stream, render(event, self.settings), seq))
+                rendered = render(event, self.settings, self.policy, stream.principal.role)
+                if rendered is not None:
+                    conn.offer(self._stamp(stream, rendered, seq))
             return
         if after_event_id is None or stream.seq > 0:
             conn.offer(control("reset", stream.seq, reason="the missed events are no longer kept"))
@@ -172,8 +183,9 @@ class Hub:
             pending, stream.pending = stream.pending or [], None
         last = after_event_id
         for event in [*missed, *pending]:
-            if event.event_id > last and stream.wants(event):
-                self._deliver(stream, event, render(event, self.settings))
+            rendered = render(event, self.settings, self.policy, stream.principal.role)
+            if event.event_id > last and stream.wants(event) and rendered is not None:
+                self._deliver(stream, event, rendered)
                 last = event.event_id
 
     def heartbeats(self) -> None:

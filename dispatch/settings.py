@@ -74,6 +74,18 @@ class Settings(BaseSettings):
     detection_lookback_s: int = Field(
         default=600, gt=0, description="Detections shown with an incident, seconds back."
     )
+    detection_limit: int = Field(
+        default=50, ge=0, description="Most recent detections carried with an incident."
+    )
+    detection_retention_s: int = Field(
+        default=30 * 86400,
+        gt=0,
+        description="Detections older than this are deleted (kept while an incident needs them).",
+    )
+    policy_file: Path | None = Field(
+        default=None,
+        description="TOML access policy (detection kinds and fields per agency); default the bundled one.",
+    )
     body_limit: int = Field(
         default=64 * 1024, gt=0, description="Largest request body, bytes (calls, fixes, detections)."
     )

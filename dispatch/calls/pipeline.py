@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,7 @@ from dispatch.ingest.location import parse_location
 from dispatch.ingest.model import ReportedLocation
 from dispatch.settings import Settings
 from dispatch.storage import calls as call_store
+from dispatch.storage import detections as detection_store
 from dispatch.storage import events as event_store
 from dispatch.storage.calls import NewCall, StoredCall
 from dispatch.storage.db import transaction
@@ -59,13 +61,9 @@ class Pipeline:
             stored = await call_store.insert(conn, new, self.live.projector.srid)
             if stored is None:
                 return await call_store.get(conn, call.call_id), False
+            payload = incident_payload(stored, await self.recent(conn, stored))
             event = await event_store.append(
-                conn,
-                "incident.opened",
-                stored.incident_id,
-                stored.hotline,
-                stored.area,
-                incident_payload(stored),
+                conn, "incident.opened", stored.incident_id, stored.hotline, stored.area, payload
             )
         self.hub.publish(event)
         return stored, True
@@ -105,7 +103,7 @@ class Pipeline:
                 matched.region_wkb,
                 self.live.projector.srid,
             )
-            payload = incident_payload(stored)
+            payload = incident_payload(stored, await self.recent(conn, stored))
             payload["changes"] = _changes(previous, stored.cameras)
             event = await event_store.append(
                 conn, "incident.updated", stored.incident_id, stored.hotline, stored.area, payload
@@ -131,6 +129,12 @@ class Pipeline:
         self.hub.publish(event)
         return stored
 
+    async def recent(self, conn: asyncpg.Connection, stored: StoredCall) -> list[dict[str, Any]]:
+        """The matched cameras' detections in the look-back window, newest first (all kinds)."""
+        since = datetime.now(UTC) - timedelta(seconds=self.settings.detection_lookback_s)
+        camera_ids = [camera["camera_id"] for camera in stored.cameras]
+        return await detection_store.recent(conn, camera_ids, since, self.settings.detection_limit)
+
     def match(self, reported: ReportedLocation | None) -> Matched | None:
         """Matches a location; a failure is logged and the call goes on without cameras."""
         if reported is None:
@@ -142,9 +146,9 @@ class Pipeline:
             return unmatched(reported, self.live, self.settings)
 
 
-def incident_payload(stored: StoredCall) -> dict[str, Any]:
-    """The event body: the incident and its cameras (feeds are added per console)."""
-    return {"incident": incident_fields(stored), "cameras": stored.cameras}
+def incident_payload(stored: StoredCall, detections: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The event body: the incident, its cameras (feeds are added per console) and recent detections."""
+    return {"incident": incident_fields(stored), "cameras": stored.cameras, "detections": detections or []}
 
 
 def incident_fields(stored: StoredCall) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from dispatch.auth import guard
 from dispatch.auth.tokens import Principal
 from dispatch.calls.feeds import console_token, expiry
 from dispatch.calls.pipeline import Pipeline, incident_fields
-from dispatch.context import PIPELINE, POOL, SETTINGS
+from dispatch.context import PIPELINE, POLICY, SETTINGS
+from dispatch.frames import allowed as allowed_detections
 from dispatch.frames import feed_paths, with_feeds
 from dispatch.ingest.model import LocationError
 from dispatch.jsonio import loads, respond
@@ -37,14 +38,16 @@ async def _signed_body(request: web.Request, model: type[Model]) -> Model:
         raise from_validation(exc) from None
 
 
-def incident_view(stored: StoredCall, viewer: Principal, settings: Settings) -> dict[str, Any]:
-    """The incident with feed URLs signed for this viewer."""
+def incident_view(
+    stored: StoredCall, viewer: Principal, settings: Settings, detections: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The incident with feed URLs signed for this viewer (senders get cameras and no detections)."""
     expires, expires_at = expiry(settings.feed_token_ttl_s)
     paths = feed_paths(stored.cameras)
     token = console_token(settings.token_key, viewer.name, paths, expires) if paths else ""
     view = incident_fields(stored)
     view["cameras"] = with_feeds(stored.cameras, settings.media_gateway, token, expires_at)
-    view["detections"] = []
+    view["detections"] = detections or []
     return view
 
 
@@ -97,13 +100,15 @@ async def get_call(request: web.Request) -> web.Response:
     """The incident, if the viewer's role receives its hotline (signed senders see all)."""
     settings = request.app[SETTINGS]
     viewer = guard.caller(request, b"", settings)
-    stored = await _run(request, _fetch, request.app[POOL], request.match_info["call_id"])
+    stored, detections = await _run(request, _fetch, request.app[PIPELINE], request.match_info["call_id"])
     allowed = viewer.is_sender or receives_hotline(viewer.role, stored.hotline)
     if not allowed or (viewer.areas and stored.area not in viewer.areas):
         raise Problem(403, "Forbidden", "This role does not receive this call.")
-    return respond(incident_view(stored, viewer, settings))
+    shown = [] if viewer.is_sender else allowed_detections(request.app[POLICY], viewer.role, detections)
+    return respond(incident_view(stored, viewer, settings, shown))
 
 
-async def _fetch(pool: Any, call_id: str) -> StoredCall:
-    async with connection(pool) as conn:
-        return await call_store.get(conn, call_id)
+async def _fetch(pipeline: Pipeline, call_id: str) -> tuple[StoredCall, list[dict[str, Any]]]:
+    async with connection(pipeline.pool) as conn:
+        stored = await call_store.get(conn, call_id)
+        return stored, await pipeline.recent(conn, stored)

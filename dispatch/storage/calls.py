@@ -148,3 +148,15 @@ async def close(conn: asyncpg.Connection, incident_id: uuid.UUID, reason: str | 
         reason,
     )
     return _call(row)
+
+
+async def open_for_cameras(conn: asyncpg.Connection, camera_ids: list[str]) -> list[asyncpg.Record]:
+    """(incident_id, hotline, area, camera_id) of open incidents listing any of these cameras."""
+    return list(
+        await conn.fetch(
+            """SELECT c.incident_id, c.hotline, c.area, cam->>'camera_id' AS camera_id
+               FROM calls c, jsonb_array_elements(c.cameras) cam
+               WHERE c.status = 'open' AND cam->>'camera_id' = ANY($1::text[])""",
+            camera_ids,
+        )
+    )

@@ -91,6 +91,7 @@ def _calls(metadata: MetaData, srid: int) -> None:
         Column("region_m", Geometry("GEOMETRY", srid=srid, spatial_index=True)),
         CheckConstraint("hotline IN ('113', '114', '115')", name="call_hotline"),
         CheckConstraint("status IN ('open', 'closed')", name="call_status"),
+        Index("calls_open", "incident_id", postgresql_where=text("status = 'open'")),
     )
     Table(
         "call_locations",

@@ -1,0 +1,77 @@
+"""Detections travel with incidents and live, only to agencies allowed to see them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.integration.conftest import bearer
+from tests.integration.helpers import Client, call_body, console, next_frame, post, seed_cameras, silent
+
+
+def detection(
+    detection_id: str, kind: str, label: str | None, camera: str = "EAST-LOOKING", ago_s: float = 30
+) -> dict[str, Any]:
+    moment = datetime.now(UTC) - timedelta(seconds=ago_s)
+    return {
+        "detection_id": detection_id,
+        "camera_id": camera,
+        "detected_at": moment.isoformat(),
+        "kind": kind,
+        "label": label,
+        "confidence": 0.9,
+        "box": [0.1, 0.1, 0.2, 0.2],
+        "attributes": {"watchlist_id": "WL-7"} if kind == "face" else {},
+    }
+
+
+BEFORE = [
+    detection("plate-1", "plate", "51F-123.45", ago_s=30),
+    detection("face-1", "face", "Nguyen Van A", ago_s=40),
+    detection("smoke-1", "smoke", None, ago_s=50),
+    detection("old-1", "smoke", None, ago_s=3600),
+]
+
+
+async def test_police_gets_identities_with_the_incident_and_live(client: Client) -> None:
+    await seed_cameras(client)
+    assert (await post(client, "/v1/detections", {"detections": BEFORE})).status == 200
+    police = await console(client, "police")
+    await post(client, "/v1/calls", call_body("113-DET"))
+    opened = await next_frame(police)
+    assert [d["detection_id"] for d in opened["detections"]] == ["plate-1", "face-1", "smoke-1"]
+    assert opened["detections"][0]["label"] == "51F-123.45"
+    await post(client, "/v1/detections", detection("plate-2", "plate", "59A-999.99", ago_s=1))
+    live = await next_frame(police)
+    assert live["type"] == "detection" and live["incident_id"] == opened["incident"]["incident_id"]
+    assert live["detection"]["label"] == "59A-999.99" and live["seq"] == opened["seq"] + 1
+
+
+async def test_fire_never_sees_faces_or_plates(client: Client) -> None:
+    await seed_cameras(client)
+    await post(client, "/v1/detections", {"detections": BEFORE})
+    fire = await console(client, "fire")
+    await post(client, "/v1/calls", call_body("114-DET", hotline="114"))
+    opened = await next_frame(fire)
+    assert [d["detection_id"] for d in opened["detections"]] == ["smoke-1"]
+    await post(client, "/v1/detections", detection("face-2", "face", "Tran Thi B", ago_s=1))
+    assert await silent(fire)
+    await post(client, "/v1/detections", detection("smoke-2", "smoke", None, ago_s=1))
+    assert (await next_frame(fire))["detection"]["detection_id"] == "smoke-2"
+    seen = await (await client.get("/v1/calls/114-DET", headers=bearer("fire"))).json()
+    assert {d["kind"] for d in seen["detections"]} == {"smoke"}
+    text = str(seen)
+    assert "Tran Thi B" not in text and "51F-123.45" not in text and "WL-7" not in text
+    boss = await (await client.get("/v1/calls/114-DET", headers=bearer("supervisor"))).json()
+    assert {d["kind"] for d in boss["detections"]} == {"face", "plate", "smoke"}
+
+
+async def test_detection_on_an_unmatched_camera_is_not_pushed(client: Client) -> None:
+    await seed_cameras(client)
+    police = await console(client, "police")
+    await post(client, "/v1/calls", call_body("113-FAR"))
+    await next_frame(police)
+    await post(
+        client, "/v1/detections", detection("far-1", "plate", "51A-000.01", camera="FAR-AWAY", ago_s=1)
+    )
+    assert await silent(police)
