@@ -10,6 +10,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from dispatch.calls.degraded import Degraded
 from dispatch.calls.pipeline import Pipeline
 from dispatch.camera_index import LiveIndex
 from dispatch.context import HUB, INDEX, METRICS, PIPELINE, POLICY, POOL, SETTINGS
@@ -62,7 +63,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
             return await event_store.after(conn, after_event_id, not_before)
 
     hub = app[HUB] = Hub(app[SETTINGS], app[METRICS], replay, app[POLICY])
-    app[PIPELINE] = Pipeline(app[SETTINGS], pool, app[INDEX], hub)
+    app[PIPELINE] = Pipeline(app[SETTINGS], pool, app[INDEX], hub, Degraded(hub, app[METRICS]))
 
     async def announce(new: list[DetectionIn]) -> None:
         await push(pool, hub, new)

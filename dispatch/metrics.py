@@ -40,6 +40,11 @@ class Metrics:
         self.dropped_consoles = Counter(
             "callsight_consoles_cut_off", "Consoles disconnected for not reading", registry=self.registry
         )
+        self.degraded_pushes = Counter(
+            "callsight_degraded_pushes",
+            "Calls pushed to consoles while the database was away",
+            registry=self.registry,
+        )
         self.match_failures = Counter(
             "callsight_match_failures", "Matches that failed open", registry=self.registry
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ import asyncpg
 import orjson
 
 from dispatch.api_models import CallIn, CloseIn, LocationUpdateIn
+from dispatch.calls.degraded import Degraded
 from dispatch.calls.matching import Matched, match_location, unmatched
 from dispatch.calls.privacy import caller_fingerprint
 from dispatch.camera_index import LiveIndex
@@ -27,9 +29,10 @@ from dispatch.storage import calls as call_store
 from dispatch.storage import detections as detection_store
 from dispatch.storage import events as event_store
 from dispatch.storage.calls import NewCall, StoredCall
-from dispatch.storage.db import transaction
+from dispatch.storage.db import StorageUnavailable, transaction
 
 log = logging.getLogger(__name__)
+INCIDENTS = uuid.UUID("6f1c2b9e-4d0a-5c8e-9b7f-3a2d1e0c4b5a")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Pipeline:
     pool: asyncpg.Pool
     live: LiveIndex
     hub: Hub
+    degraded: Degraded
 
     async def receive(self, call: CallIn) -> tuple[StoredCall, bool]:
         """A new call (True) or the stored one for a retry (False)."""
@@ -47,6 +51,7 @@ class Pipeline:
         matched = self.match(reported)
         number_hash, last3 = caller_fingerprint(self.settings.caller_key, call.caller.number)
         new = NewCall(
+            incident_id(call.call_id),
             call.call_id,
             call.hotline,
             call.received_at,
@@ -57,10 +62,17 @@ class Pipeline:
             matched.cameras if matched else [],
             matched.region_wkb if matched else None,
         )
+        try:
+            return await self._store(new)
+        except StorageUnavailable:
+            self.degraded.publish(new)
+            raise
+
+    async def _store(self, new: NewCall) -> tuple[StoredCall, bool]:
         async with transaction(self.pool) as conn:
             stored = await call_store.insert(conn, new, self.live.projector.srid)
             if stored is None:
-                return await call_store.get(conn, call.call_id), False
+                return await call_store.get(conn, new.call_id), False
             payload = incident_payload(stored, await self.recent(conn, stored))
             event = await event_store.append(
                 conn, "incident.opened", stored.incident_id, stored.hotline, stored.area, payload
@@ -144,6 +156,12 @@ class Pipeline:
         except Exception:
             log.exception("matching failed; the call goes on without cameras")
             return unmatched(reported, self.live, self.settings)
+
+
+def incident_id(call_id: str) -> uuid.UUID:
+    """The incident's identity, derived from the call id so that a call pushed while the database was away
+    keeps its identity once it is stored."""
+    return uuid.uuid5(INCIDENTS, call_id)
 
 
 def incident_payload(stored: StoredCall, detections: list[dict[str, Any]] | None = None) -> dict[str, Any]:

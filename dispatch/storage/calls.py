@@ -40,6 +40,7 @@ class StoredCall:
 class NewCall:
     """What the pipeline has for a call before it is stored."""
 
+    incident_id: uuid.UUID
     call_id: str
     hotline: str
     received_at: datetime
@@ -62,7 +63,7 @@ async def insert(conn: asyncpg.Connection, call: NewCall, srid: int) -> StoredCa
                 location, cameras, region_m)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ST_SetSRID(ST_GeomFromWKB($10), $11))
             ON CONFLICT (call_id) DO NOTHING RETURNING {_COLUMNS}""",
-        uuid.uuid4(),
+        call.incident_id,
         call.call_id,
         call.hotline,
         call.received_at,

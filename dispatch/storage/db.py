@@ -36,7 +36,7 @@ def _encode_json(value: Any) -> str:
 async def create_pool(dsn: str, min_size: int, max_size: int) -> asyncpg.Pool:
     """A pool whose connections speak JSON through orjson."""
     return await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=10
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=10, timeout=3
     )
 
 
