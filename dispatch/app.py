@@ -24,6 +24,7 @@ from dispatch.listener import Listener
 from dispatch.metrics import Metrics
 from dispatch.problems import problem_middleware
 from dispatch.settings import Settings
+from dispatch.shedding import shedding
 from dispatch.storage import cameras as camera_store
 from dispatch.storage import events as event_store
 from dispatch.storage.db import StorageUnavailable, connection, create_pool
@@ -108,12 +109,18 @@ async def _listener(app: web.Application) -> AsyncIterator[None]:
     await _stopping([listening, *fetches])
 
 
+async def _tell_consoles(app: web.Application) -> None:
+    # On SIGTERM: consoles reconnect elsewhere (close code 1012) and resume, instead of holding shutdown.
+    if HUB in app:
+        await app[HUB].close_all()
+
+
 def create_app(settings: Settings | None = None) -> web.Application:
     """A ready-to-run application; resources start with the runner and stop in reverse order."""
     settings = settings or Settings()
     metrics = Metrics()
     app = web.Application(
-        middlewares=[metrics.middleware(), problem_middleware],
+        middlewares=[metrics.middleware(), problem_middleware, shedding(settings.max_inflight)],
         client_max_size=settings.import_body_limit,
     )
     app[SETTINGS] = settings
@@ -121,6 +128,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[POLICY] = load_policy(settings.policy_file)
     app[INDEX] = LiveIndex(Projector(settings.metric_crs))
     app.cleanup_ctx.extend([_pool, _index, _hub, _listener])
+    app.on_shutdown.append(_tell_consoles)
     for module in (ops, query, cameras, calls, consoles, media, detections):
         app.add_routes(module.routes)
     return app

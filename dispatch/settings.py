@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     signature_window_s: int = Field(
         default=300, gt=0, description="Accepted clock difference of signed requests, seconds."
     )
+    max_inflight: int = Field(
+        default=200,
+        ge=1,
+        description="Webhook requests handled at once; beyond it senders get 503 + Retry-After.",
+    )
     db_pool_min: int = Field(default=2, ge=1, description="Database connections kept open.")
     db_pool_max: int = Field(default=10, ge=1, description="Most database connections.")
     log_format: Literal["text", "json"] = Field(

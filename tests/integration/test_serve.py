@@ -49,3 +49,44 @@ def test_serve_starts_ready_and_stops_on_sigterm(database_url: str, tmp_path: Pa
     logs = process.stderr.read() if process.stderr else ""
     assert code == 0
     assert '"message": "camera index loaded' in logs or '"message":"camera index loaded' in logs
+
+
+def test_sigterm_tells_consoles_to_reconnect(database_url: str, tmp_path: Path) -> None:
+    import asyncio
+
+    import websockets
+
+    from dispatch.auth.tokens import issue
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CALLSIGHT_DATABASE_URL": database_url,
+        "CALLSIGHT_PORT": str(port),
+        "CALLSIGHT_DATA_DIR": str(tmp_path),
+        "CALLSIGHT_TOKEN_SECRET": "serve-test-key-0123456789abcdef0123",
+    }
+    process = subprocess.Popen([str(Path(sys.executable).parent / "callsight"), "serve"], env=env)
+    token = issue(b"serve-test-key-0123456789abcdef0123", "police", 60)
+
+    async def watch() -> tuple[int | None, float]:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/v1/consoles/ws?access_token={token}") as ws:
+            await ws.recv()
+            process.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            try:
+                while True:
+                    await ws.recv()
+            except websockets.ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd else None, time.monotonic() - started
+
+    try:
+        deadline = time.monotonic() + 30
+        while _ready(port) != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        code, waited = asyncio.run(watch())
+        assert code == 1012 and waited < 5
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
