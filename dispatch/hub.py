@@ -10,7 +10,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from aiohttp import WSCloseCode, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from dispatch.access import Subscription, may_see
 from dispatch.auth.tokens import Principal
@@ -48,7 +48,8 @@ class Connection:
         """Sends queued frames in order until the socket closes."""
         while not self.ws.closed:
             frame = await self.queue.get()
-            await self.ws.send_str(frame.decode())
+            # Frames are UTF-8 JSON already: send them as text without decoding and re-encoding.
+            await self.ws.send_frame(frame, WSMsgType.TEXT)
             self.last_sent = time.monotonic()
 
 

@@ -71,7 +71,7 @@ async def test_console_that_stops_reading_is_cut_off_others_keep_receiving(setti
         stalled_conn = next(iter(hub_streams[0].connections))
         stalled_conn.queue.put_nowait(b"{}")  # its sender is blocked below: simulate a full socket
         for conn in list(hub_streams[0].connections):
-            conn.ws.send_str = _never  # type: ignore[method-assign]
+            conn.ws.send_frame = _never  # type: ignore[method-assign]
         for n in range(6):
             await post(client, "/v1/calls", call_body(f"113-SLOW-{n}"))
             assert (await next_frame(reader))["incident"]["call_id"] == f"113-SLOW-{n}"
@@ -79,7 +79,7 @@ async def test_console_that_stops_reading_is_cut_off_others_keep_receiving(setti
         assert stalled.close_code == 4008 or closed.data == 4008
 
 
-async def _never(_data: str) -> None:
+async def _never(_data: bytes, _opcode: object = None) -> None:
     await asyncio.sleep(3600)
 
 
