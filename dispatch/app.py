@@ -22,6 +22,7 @@ from dispatch.http import calls, cameras, consoles, detections, media, ops, quer
 from dispatch.hub import Hub
 from dispatch.listener import Listener
 from dispatch.metrics import Metrics
+from dispatch.mqtt import FrigateBridge
 from dispatch.problems import problem_middleware
 from dispatch.settings import Settings
 from dispatch.shedding import shedding
@@ -109,6 +110,20 @@ async def _listener(app: web.Application) -> AsyncIterator[None]:
     await _stopping([listening, *fetches])
 
 
+async def _frigate(app: web.Application) -> AsyncIterator[None]:
+    """The Frigate MQTT bridge, when CALLSIGHT_MQTT_URL is set; it reconnects by itself."""
+    settings = app[SETTINGS]
+    url = settings.mqtt_url.get_secret_value()
+    if not url:
+        yield
+        return
+    bridge = FrigateBridge(app[POOL], app)
+    # start() checks the URL and the camera mapping now: a wrong configuration stops start-up.
+    bridging = bridge.start(url, settings.frigate_topic, settings.frigate_cameras, settings.frigate_frame)
+    yield
+    await _stopping([bridging])
+
+
 async def _tell_consoles(app: web.Application) -> None:
     # On SIGTERM: consoles reconnect elsewhere (close code 1012) and resume, instead of holding shutdown.
     if HUB in app:
@@ -127,7 +142,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[METRICS] = metrics
     app[POLICY] = load_policy(settings.policy_file)
     app[INDEX] = LiveIndex(Projector(settings.metric_crs))
-    app.cleanup_ctx.extend([_pool, _index, _hub, _listener])
+    app.cleanup_ctx.extend([_pool, _index, _hub, _listener, _frigate])
     app.on_shutdown.append(_tell_consoles)
     for module in (ops, query, cameras, calls, consoles, media, detections):
         app.add_routes(module.routes)

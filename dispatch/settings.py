@@ -86,6 +86,19 @@ class Settings(BaseSettings):
         default=None,
         description="TOML access policy (detection kinds and fields per agency); default the bundled one.",
     )
+    mqtt_url: SecretStr = Field(
+        default=SecretStr(""),
+        description="MQTT broker of Frigate's events, mqtt://[user:password@]host[:port]; empty: bridge off.",
+    )
+    frigate_topic: str = Field(
+        default="frigate/events", description="Topic of Frigate's tracked-object events."
+    )
+    frigate_cameras: str = Field(
+        default="", description="Frigate camera names to camera ids: name=CAMERA-ID[@WIDTHxHEIGHT],..."
+    )
+    frigate_frame: str = Field(
+        default="1920x1080", description="Frame size of Frigate cameras mapped without one."
+    )
     body_limit: int = Field(
         default=64 * 1024, gt=0, description="Largest request body, bytes (calls, fixes, detections)."
     )

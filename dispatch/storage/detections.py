@@ -11,9 +11,7 @@ import orjson
 
 from dispatch.detections.model import DetectionIn, rfc3339_utc
 
-COLUMNS = (
-    "detection_id, camera_id, detected_at, kind, label, confidence, box, snapshot_url, attributes::text"
-)
+COLUMNS = "detection_id, camera_id, detected_at, kind, label, confidence, box, snapshot_url, attributes::text"
 # unnest() zips parallel arrays into rows but flattens a 2-D array, so the box goes as four columns.
 _INSERT = """
 INSERT INTO detections
@@ -101,8 +99,12 @@ async def get(conn: asyncpg.Connection, detection_id: str) -> dict[str, Any] | N
     return row_to_json(row) if row else None
 
 
-async def recent(conn: asyncpg.Connection, camera_ids: Sequence[str], since: datetime, limit: int,
-                 ) -> list[dict[str, Any]]:
+async def recent(
+    conn: asyncpg.Connection,
+    camera_ids: Sequence[str],
+    since: datetime,
+    limit: int,
+) -> list[dict[str, Any]]:
     """These cameras' detections at or after `since`, newest first, at most `limit`, JSON-ready."""
     if not camera_ids or limit <= 0:
         return []
@@ -110,8 +112,13 @@ async def recent(conn: asyncpg.Connection, camera_ids: Sequence[str], since: dat
     return [row_to_json(row) for row in rows]
 
 
-async def delete_older_than(conn: asyncpg.Connection, cutoff: datetime, batch: int = 10_000,
-                            keep_referenced: bool = True, lookback: timedelta = timedelta(minutes=10)) -> int:
+async def delete_older_than(
+    conn: asyncpg.Connection,
+    cutoff: datetime,
+    batch: int = 10_000,
+    keep_referenced: bool = True,
+    lookback: timedelta = timedelta(minutes=10),
+) -> int:
     """Deletes detections older than `cutoff` (sparing open calls' cameras), `batch` rows per statement."""
     # Call it outside a transaction: each batch then commits alone and holds its locks briefly.
     deleted, after = 0, (0, 0)
