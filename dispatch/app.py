@@ -18,6 +18,7 @@ from dispatch.detections.hook import DETECTIONS_HOOK
 from dispatch.detections.model import DetectionIn
 from dispatch.detections.policy import load_policy
 from dispatch.detections.push import push, retire
+from dispatch.hardening import security_headers
 from dispatch.http import calls, cameras, consoles, detections, media, ops, query
 from dispatch.hub import Hub
 from dispatch.listener import Listener
@@ -135,7 +136,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings()
     metrics = Metrics()
     app = web.Application(
-        middlewares=[metrics.middleware(), problem_middleware, shedding(settings.max_inflight)],
+        middlewares=[
+            security_headers,
+            metrics.middleware(),
+            problem_middleware,
+            shedding(settings.max_inflight),
+        ],
         client_max_size=settings.import_body_limit,
     )
     app[SETTINGS] = settings

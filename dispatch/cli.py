@@ -31,12 +31,14 @@ def serve() -> None:
     from aiohttp import web
 
     from dispatch.app import create_app
+    from dispatch.hardening import tls_context
     from dispatch.logs import configure
 
     settings = _settings()
     configure(settings.log_format, settings.log_level)
     web.run_app(
         create_app(settings),
+        ssl_context=tls_context(settings),
         host=settings.host,
         port=settings.port,
         shutdown_timeout=8,

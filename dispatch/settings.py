@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the service listens on.")
     port: int = Field(default=8080, ge=0, le=65535, description="Port the service listens on.")
+    tls_cert: Path | None = Field(
+        default=None, description="PEM certificate chain: serve HTTPS/WSS when set with tls_key."
+    )
+    tls_key: Path | None = Field(default=None, description="PEM private key of tls_cert.")
     data_dir: Path = Field(
         default=PROJECT_ROOT / ".data", description="Local folder for generated secrets and the dev cluster."
     )

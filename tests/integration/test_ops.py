@@ -35,3 +35,10 @@ async def test_unknown_route_is_a_problem(client: Client) -> None:
     response = await client.get("/v1/nothing-here")
     assert response.status == 404
     assert response.content_type == "application/problem+json"
+
+
+async def test_every_answer_carries_security_headers(client: Client) -> None:
+    for path in ("/healthz", "/v1/nothing-here", "/v1/cameras/X"):
+        response = await client.get(path)
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"

@@ -90,3 +90,53 @@ def test_sigterm_tells_consoles_to_reconnect(database_url: str, tmp_path: Path) 
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_serves_https_when_given_a_certificate(database_url: str, tmp_path: Path) -> None:
+    import ssl
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CALLSIGHT_DATABASE_URL": database_url,
+        "CALLSIGHT_PORT": str(port),
+        "CALLSIGHT_DATA_DIR": str(tmp_path),
+        "CALLSIGHT_TLS_CERT": str(cert),
+        "CALLSIGHT_TLS_KEY": str(key),
+    }
+    process = subprocess.Popen([str(Path(sys.executable).parent / "callsight"), "serve"], env=env)
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    try:
+        deadline, status = time.monotonic() + 30, 0
+        while status != 200 and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=context) as answer:
+                    status = answer.status
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
