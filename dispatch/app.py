@@ -10,16 +10,17 @@ from datetime import datetime
 
 from aiohttp import web
 
+from dispatch.audit.writer import Auditor
 from dispatch.calls.degraded import Degraded
 from dispatch.calls.pipeline import Pipeline
 from dispatch.camera_index import LiveIndex
-from dispatch.context import HUB, INDEX, METRICS, PIPELINE, POLICY, POOL, SETTINGS
+from dispatch.context import AUDITOR, HUB, INDEX, METRICS, PIPELINE, POLICY, POOL, REVOKED, SETTINGS
 from dispatch.detections.hook import DETECTIONS_HOOK
 from dispatch.detections.model import DetectionIn
 from dispatch.detections.policy import load_policy
 from dispatch.detections.push import push, retire
 from dispatch.hardening import security_headers
-from dispatch.http import calls, cameras, consoles, detections, media, ops, query
+from dispatch.http import calls, cameras, consoles, detections, media, open_data, ops, query
 from dispatch.hub import Hub
 from dispatch.listener import Listener
 from dispatch.metrics import Metrics
@@ -27,6 +28,7 @@ from dispatch.mqtt import FrigateBridge
 from dispatch.problems import problem_middleware
 from dispatch.settings import Settings
 from dispatch.shedding import shedding
+from dispatch.storage import access as access_store
 from dispatch.storage import cameras as camera_store
 from dispatch.storage import events as event_store
 from dispatch.storage.db import StorageUnavailable, connection, create_pool
@@ -50,6 +52,14 @@ async def _stopping(tasks: list[asyncio.Task[None]]) -> None:
             await task
 
 
+async def _audit(app: web.Application) -> AsyncIterator[None]:
+    auditor = app[AUDITOR] = Auditor()
+    writing = asyncio.create_task(auditor.run(app[POOL]), name="audit")
+    yield
+    auditor.stop()  # run() writes what is pending, then returns
+    await writing
+
+
 async def _index(app: web.Application) -> AsyncIterator[None]:
     live, pool = app[INDEX], app[POOL]
     await live.load(pool)
@@ -65,7 +75,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         async with connection(pool) as conn:
             return await event_store.after(conn, after_event_id, not_before)
 
-    hub = app[HUB] = Hub(app[SETTINGS], app[METRICS], replay, app[POLICY])
+    hub = app[HUB] = Hub(app[SETTINGS], app[METRICS], replay, app[POLICY], app[AUDITOR])
     app[PIPELINE] = Pipeline(app[SETTINGS], pool, app[INDEX], hub, Degraded(hub, app[METRICS]))
 
     async def announce(new: list[DetectionIn]) -> None:
@@ -103,7 +113,17 @@ async def _listener(app: web.Application) -> AsyncIterator[None]:
             fetches.add(task)
             task.add_done_callback(fetches.discard)
 
-    channels = {camera_store.CHANNEL: live.notified, event_store.CHANNEL: on_event}
+    def on_revoked(token_id: str) -> None:
+        app[REVOKED].add(token_id)
+        hub.revoke(token_id)
+
+    async with connection(pool) as conn:
+        app[REVOKED].update(await access_store.revoked_ids(conn))
+    channels = {
+        camera_store.CHANNEL: live.notified,
+        event_store.CHANNEL: on_event,
+        access_store.REVOKED_CHANNEL: on_revoked,
+    }
     listener = Listener(app[SETTINGS].dsn, channels, lambda: live.load(pool))
     listening = asyncio.create_task(listener.run(), name="listener")
     await asyncio.wait_for(listener.connected.wait(), timeout=10)
@@ -147,9 +167,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[POLICY] = load_policy(settings.policy_file)
+    app[REVOKED] = set()
     app[INDEX] = LiveIndex(Projector(settings.metric_crs))
-    app.cleanup_ctx.extend([_pool, _index, _hub, _listener, _frigate])
+    app.cleanup_ctx.extend([_pool, _audit, _index, _hub, _listener, _frigate])
     app.on_shutdown.append(_tell_consoles)
+    if settings.open_data:
+        open_data.enable(app)
     for module in (ops, query, cameras, calls, consoles, media, detections):
         app.add_routes(module.routes)
     return app

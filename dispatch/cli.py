@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from dispatch.audit.cli import audit
 
 if TYPE_CHECKING:
     from dispatch.settings import Settings
@@ -20,9 +23,29 @@ def _settings() -> Settings:
     return Settings()
 
 
+def _in_transaction(step: Callable[[Any], Awaitable[None]]) -> None:
+    """Runs one storage step in its own transaction (for commands that write one thing)."""
+    import asyncio
+
+    from dispatch.storage.db import create_pool, transaction
+
+    async def run() -> None:
+        pool = await create_pool(_settings().dsn, 1, 1)
+        try:
+            async with transaction(pool) as conn:
+                await step(conn)
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
 @click.group()
 def main() -> None:
     """Callsight: the cameras around an emergency caller, on the dispatcher's screen."""
+
+
+main.add_command(audit)
 
 
 @main.command()
@@ -77,15 +100,20 @@ def demo_city(count: int, seed: int, out: Path | None, load: bool) -> None:
     load_demo_city(_settings(), count, seed, out, load)
 
 
-@main.command()
-@click.option("--agency", type=click.Choice(AGENCIES), required=True, help="Role the token names.")
+@main.group(invoke_without_command=True)
+@click.option("--agency", type=click.Choice(AGENCIES), help="Role the token names.")
 @click.option("--areas", default="", help="Comma-separated areas the console covers (all when empty).")
 @click.option("--ttl", default="8h", show_default=True, help="Lifetime: 90s, 15m, 8h, 7d.")
 @click.option("--count", default=1, show_default=True, help="How many tokens, one a line.")
 @click.option("--name", default=None, help="Console name (default: agency and a short id).")
-def token(agency: str, areas: str, ttl: str, count: int, name: str | None) -> None:
-    """Print signed console tokens on standard output."""
-    from dispatch.auth.tokens import issue, parse_ttl
+@click.pass_context
+def token(ctx: click.Context, agency: str | None, areas: str, ttl: str, count: int, name: str | None) -> None:
+    """Print signed console tokens on standard output (their ids on standard error); or `token revoke ID`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if agency is None:
+        raise click.UsageError("give --agency (or a subcommand: revoke)")
+    from dispatch.auth.tokens import issue, parse_ttl, verify
 
     try:
         seconds = parse_ttl(ttl)
@@ -93,5 +121,45 @@ def token(agency: str, areas: str, ttl: str, count: int, name: str | None) -> No
         raise click.BadParameter(str(exc), param_hint="--ttl") from None
     key = _settings().token_key
     area_list = [a.strip() for a in areas.split(",") if a.strip()]
-    for _ in range(count):
-        click.echo(issue(key, agency, seconds, area_list, name))  # type: ignore[arg-type]
+    signed = [issue(key, agency, seconds, area_list, name) for _ in range(count)]  # type: ignore[arg-type]
+    # Print tokens only once their issue is in the audit log: no token exists without its row.
+    _in_transaction(lambda conn: _audit_issued(conn, key, signed))
+    for value in signed:
+        click.echo(value)
+        click.echo(f"token id {verify(key, value).token_id}", err=True)
+
+
+async def _audit_issued(conn: Any, key: bytes, signed: list[str]) -> None:
+    import getpass
+
+    from dispatch.audit.writer import append_now
+    from dispatch.auth.tokens import verify
+
+    for value in signed:
+        holder = verify(key, value)
+        subject = {"token_id": holder.token_id, "name": holder.name, "areas": sorted(holder.areas)}
+        await append_now(conn, f"cli:{getpass.getuser()}", holder.role, "token.issued", subject, None)
+
+
+@token.command("revoke")
+@click.argument("token_id")
+def revoke(token_id: str) -> None:
+    """Revoke a console token by id: refused everywhere, live consoles disconnected within a second."""
+    from dispatch.storage.access import revoke as store_revoke
+
+    _in_transaction(lambda conn: store_revoke(conn, token_id))
+    click.echo(f"revoked {token_id}", err=True)
+
+
+@main.command("open-data-key")
+@click.argument("name")
+def open_data_key(name: str) -> None:
+    """Issue an API key for the open-data API; prints ID.SECRET once (only its hash is stored)."""
+    import secrets
+
+    from dispatch.http.open_data import secret_hash
+    from dispatch.storage.access import add_key
+
+    key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
+    _in_transaction(lambda conn: add_key(conn, key_id, secret_hash(secret), name))
+    click.echo(f"{key_id}.{secret}")

@@ -11,6 +11,7 @@ from dispatch.detections.policy import Policy
 from dispatch.settings import Settings
 
 if TYPE_CHECKING:
+    from dispatch.audit.writer import Auditor
     from dispatch.calls.pipeline import Pipeline
     from dispatch.camera_index import LiveIndex
     from dispatch.hub import Hub
@@ -18,8 +19,11 @@ if TYPE_CHECKING:
 
 SETTINGS = web.AppKey("settings", Settings)
 POLICY = web.AppKey("policy", Policy)
+# Revoked console token ids, loaded at start and kept current through LISTEN.
+REVOKED: web.AppKey[set[str]] = web.AppKey("revoked")
 POOL = web.AppKey("pool", asyncpg.Pool)
 INDEX: web.AppKey[LiveIndex] = web.AppKey("index")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")
+AUDITOR: web.AppKey[Auditor] = web.AppKey("auditor")

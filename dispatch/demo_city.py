@@ -253,8 +253,13 @@ def streets(seed: int = 7) -> dict[str, Any]:
             pe, pn = _unit(layout.bearing[i] + 90.0 * family + 90.0)
             for line in range(2 * k + 1):
                 offset = (line - k) * spacing
-                ends = [(ward.lon + float(t * ae + offset * pe) / M_PER_DEG_LON,
-                         ward.lat + float(t * an + offset * pn) / M_PER_DEG_LAT) for t in (-half, half)]
+                ends = [
+                    (
+                        ward.lon + float(t * ae + offset * pe) / M_PER_DEG_LON,
+                        ward.lat + float(t * an + offset * pn) / M_PER_DEG_LAT,
+                    )
+                    for t in (-half, half)
+                ]
                 name = STREET_NAMES[int(_street_name(layout, i, family, line))]
                 features.append(line_feature(name, "street", ward.name, ends))
     for name, points in ARTERIALS:

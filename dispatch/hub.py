@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from dispatch.access import Subscription, may_see
+from dispatch.audit.writer import Auditor
 from dispatch.auth.tokens import Principal
 from dispatch.calls.feeds import console_token
 from dispatch.detections.policy import Policy
@@ -23,6 +24,7 @@ from dispatch.storage.events import Event
 
 log = logging.getLogger(__name__)
 CLOSE_TOO_SLOW = 4008
+CLOSE_REVOKED = 4001
 BUFFER = 5000
 Replay = Callable[[int, datetime], Awaitable[list[Event]]]
 
@@ -72,9 +74,12 @@ class Stream:
 class Hub:
     """Routes each published event to the streams that may see it."""
 
-    def __init__(self, settings: Settings, metrics: Metrics, replay: Replay, policy: Policy) -> None:
+    def __init__(
+        self, settings: Settings, metrics: Metrics, replay: Replay, policy: Policy, auditor: Auditor
+    ) -> None:
         self.settings = settings
         self.policy = policy
+        self.auditor = auditor
         self.metrics = metrics
         self.replay = replay
         self.streams: dict[str, Stream] = {}
@@ -110,9 +115,28 @@ class Hub:
         stream.seq += 1
         stream.sent.append((stream.seq, event))
         frame = self._stamp(stream, rendered, stream.seq)
+        self._disclose(stream, event, rendered)
         for conn in list(stream.connections):
             if not conn.offer(frame):
                 self._cut_off(stream, conn)
+
+    def _disclose(self, stream: Stream, event: Event, rendered: Rendered) -> None:
+        # Every delivery to a console, and every feed token it carries, is one audit row.
+        who = stream.principal
+        reason = f"incident {event.incident_id}" if event.incident_id else None
+        subject: dict[str, object] = {
+            "event_id": event.event_id,
+            "type": event.type,
+            "incident_id": str(event.incident_id),
+            "token_id": who.token_id,
+        }
+        if event.type == "detection":
+            subject["detection_id"] = event.payload["detection"]["detection_id"]
+        action = "detection.delivered" if event.type == "detection" else "incident.delivered"
+        self.auditor.record(who.name, who.role, action, subject, reason)
+        if rendered.paths:
+            grant = {**subject, "cameras": rendered.paths, "expires": rendered.expires}
+            self.auditor.record(who.name, who.role, "feed.granted", grant, reason)
 
     def _stamp(self, stream: Stream, rendered: Rendered, seq: int) -> bytes:
         token = None
@@ -165,6 +189,7 @@ class Hub:
             for seq, event in [item for item in stream.sent if item[0] > after_seq]:
                 rendered = render(event, self.settings, self.policy, stream.principal.role)
                 if rendered is not None:
+                    self._disclose(stream, event, rendered)
                     conn.offer(self._stamp(stream, rendered, seq))
             return
         if after_event_id is None or stream.seq > 0:
@@ -206,6 +231,14 @@ class Hub:
         while True:
             await asyncio.sleep(min(1.0, self.settings.heartbeat_s / 2))
             self.heartbeats()
+
+    def revoke(self, token_id: str) -> None:
+        """Disconnects a revoked token's consoles at once and forgets its stream."""
+        stream = self.streams.pop(token_id, None)
+        for conn in list(stream.connections if stream else ()):
+            asyncio.get_running_loop().create_task(
+                conn.ws.close(code=CLOSE_REVOKED, message=b"token revoked")
+            )
 
     async def close_all(self, code: int = WSCloseCode.SERVICE_RESTART) -> None:
         """Tells every console to reconnect elsewhere (graceful shutdown)."""

@@ -58,8 +58,13 @@ class Broker:
 
     def client_args(self) -> dict[str, Any]:
         """Keyword arguments for aiomqtt.Client."""
-        return {"hostname": self.host, "port": self.port, "username": self.username,
-                "password": self.password, "tls_context": ssl.create_default_context() if self.tls else None}
+        return {
+            "hostname": self.host,
+            "port": self.port,
+            "username": self.username,
+            "password": self.password,
+            "tls_context": ssl.create_default_context() if self.tls else None,
+        }
 
 
 def parse_broker(url: str) -> Broker:
@@ -70,8 +75,13 @@ def parse_broker(url: str) -> Broker:
         raise ValueError("MQTT URL must look like mqtt://[user:password@]host[:port] (mqtts:// for TLS)")
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
-    return Broker(parts.hostname, parts.port or _PORTS[parts.scheme], username, password,
-                  parts.scheme in ("mqtts", "ssl"))
+    return Broker(
+        parts.hostname,
+        parts.port or _PORTS[parts.scheme],
+        username,
+        password,
+        parts.scheme in ("mqtts", "ssl"),
+    )
 
 
 async def _deliver(mapper: FrigateMapper, payload: object, on_detection: OnDetection) -> None:
@@ -85,9 +95,17 @@ async def _deliver(mapper: FrigateMapper, payload: object, on_detection: OnDetec
         log.exception("Frigate detection %s not handled", mapped[0].detection_id)
 
 
-async def run_frigate_bridge(url: str, topic: str, mapping: Mapping[str, str], on_detection: OnDetection, *,
-                             frames: Mapping[str, Frame] | None = None, default_frame: Frame = DEFAULT_FRAME,
-                             snapshot_base: str = "", stats: BridgeStats | None = None) -> None:
+async def run_frigate_bridge(
+    url: str,
+    topic: str,
+    mapping: Mapping[str, str],
+    on_detection: OnDetection,
+    *,
+    frames: Mapping[str, Frame] | None = None,
+    default_frame: Frame = DEFAULT_FRAME,
+    snapshot_base: str = "",
+    stats: BridgeStats | None = None,
+) -> None:
     """Feeds each Frigate event on `topic` to on_detection(detection, ended) until cancelled, reconnecting."""
     broker = parse_broker(url)
     stats = stats if stats is not None else BridgeStats()
@@ -128,8 +146,10 @@ class FrigateBridge:
             # Said once per camera: a mapping to an unregistered id drops every event of that camera.
             if detection.camera_id not in self._unregistered:
                 self._unregistered.add(detection.camera_id)
-                log.warning("Frigate detections of camera %s dropped: it is not registered (PUT /v1/cameras)",
-                            detection.camera_id)
+                log.warning(
+                    "Frigate detections of camera %s dropped: it is not registered (PUT /v1/cameras)",
+                    detection.camera_id,
+                )
             return
         # The hook is read on each call: the app sets it while starting, possibly after the bridge.
         hook = self.app.get(DETECTIONS_HOOK) if self.app is not None else None
@@ -140,14 +160,22 @@ class FrigateBridge:
         except Exception:
             log.exception("Frigate detection %s stored but not pushed to consoles", detection.detection_id)
 
-    def start(self, url: str, topic: str, cameras: str, frame: str = "1920x1080",
-              snapshot_base: str = "") -> asyncio.Task[None]:
+    def start(
+        self, url: str, topic: str, cameras: str, frame: str = "1920x1080", snapshot_base: str = ""
+    ) -> asyncio.Task[None]:
         """Checks the configuration now (a mistake stops start-up) and runs the bridge in a task."""
         parse_broker(url)
         mapping, frames = parse_cameras(cameras)
         if not mapping:
             log.warning("Frigate bridge started with no camera mapping: every event will be dropped")
-        run = run_frigate_bridge(url, topic or DEFAULT_TOPIC, mapping, self.on_detection, frames=frames,
-                                 default_frame=parse_frame(frame), snapshot_base=snapshot_base,
-                                 stats=self.stats)
+        run = run_frigate_bridge(
+            url,
+            topic or DEFAULT_TOPIC,
+            mapping,
+            self.on_detection,
+            frames=frames,
+            default_frame=parse_frame(frame),
+            snapshot_base=snapshot_base,
+            stats=self.stats,
+        )
         return asyncio.create_task(run, name="frigate-bridge")

@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     frigate_frame: str = Field(
         default="1920x1080", description="Frame size of Frigate cameras mapped without one."
     )
+    open_data: bool = Field(
+        default=False, description="Serve the public open-data API under /open/v1 (API keys)."
+    )
+    open_data_rate: int = Field(
+        default=60, ge=1, description="Open-data requests per minute allowed per API key."
+    )
     body_limit: int = Field(
         default=64 * 1024, gt=0, description="Largest request body, bytes (calls, fixes, detections)."
     )

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from dispatch.auth import signing, tokens
 from dispatch.auth.tokens import Principal
+from dispatch.context import REVOKED
 from dispatch.problems import Problem, unauthorized
 from dispatch.settings import Settings
 
@@ -41,7 +42,10 @@ def person(request: web.Request, settings: Settings) -> Principal:
     token = bearer(request)
     if not token:
         raise unauthorized("Present a bearer token (Authorization: Bearer ...).")
-    return tokens.verify(settings.token_key, token)
+    principal = tokens.verify(settings.token_key, token)
+    if principal.token_id in request.app.get(REVOKED, ()):
+        raise unauthorized("The token has been revoked.")
+    return principal
 
 
 def caller(request: web.Request, body: bytes, settings: Settings) -> Principal:

@@ -18,13 +18,37 @@ Item = tuple[int, Record | ItemError]
 
 _PLAIN = tuple(name for name in CameraIn.model_fields if name not in ("streams", "tags"))
 _STREAM_COLUMNS = {
-    "streams_rtsp": "rtsp", "streams.rtsp": "rtsp", "rtsp": "rtsp",
-    "streams_path": "path", "streams.path": "path", "path": "path",
+    "streams_rtsp": "rtsp",
+    "streams.rtsp": "rtsp",
+    "rtsp": "rtsp",
+    "streams_path": "path",
+    "streams.path": "path",
+    "path": "path",
 }
 COLUMNS: tuple[str, ...] = (
-    "camera_id", "name", "lat", "lon", "x", "y", "crs", "height_m", "heading_deg", "fov_deg", "range_m",
-    "kind", "pan_min_deg", "pan_max_deg", "quality", "connected", "status", "streams_rtsp", "streams_path",
-    "area", "owner", "tags", "public",
+    "camera_id",
+    "name",
+    "lat",
+    "lon",
+    "x",
+    "y",
+    "crs",
+    "height_m",
+    "heading_deg",
+    "fov_deg",
+    "range_m",
+    "kind",
+    "pan_min_deg",
+    "pan_max_deg",
+    "quality",
+    "connected",
+    "status",
+    "streams_rtsp",
+    "streams_path",
+    "area",
+    "owner",
+    "tags",
+    "public",
 )
 
 

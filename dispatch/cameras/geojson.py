@@ -96,9 +96,11 @@ def point_of(geometry: Any) -> tuple[float, float] | None:
 def to_feature(camera: CameraIn) -> dict[str, Any]:
     """A registry record as a GeoJSON Feature: Point [lon, lat] plus every other field as properties."""
     props = camera.model_dump(exclude={"lat", "lon"}, exclude_none=True)
-    geometry = None if camera.lat is None or camera.lon is None else {
-        "type": "Point", "coordinates": [camera.lon, camera.lat]
-    }
+    geometry = (
+        None
+        if camera.lat is None or camera.lon is None
+        else {"type": "Point", "coordinates": [camera.lon, camera.lat]}
+    )
     return {"type": "Feature", "id": camera.camera_id, "geometry": geometry, "properties": props}
 
 

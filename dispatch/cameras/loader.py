@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from dispatch.cameras.derive import resolve
-from dispatch.cameras.importer import ImportFormatError, TypeDefaults, parse_import
+from dispatch.cameras.importer import ImportBatch, ImportFormatError, TypeDefaults, parse_import
 from dispatch.cameras.model import CameraOut
 from dispatch.cameras.registry import Progress, write
+from dispatch.gcpause import paused_gc
 from dispatch.settings import Settings
 from dispatch.storage.db import create_pool
 from geo.crs import Projector
@@ -32,10 +33,10 @@ def import_file(settings: Settings, path: Path, all_or_nothing: bool) -> int:
     if batch.rejected and all_or_nothing:
         print(f"{len(batch.rejected)} rejected: nothing imported (--all-or-nothing)", file=sys.stderr)
         return 1
-    records = [resolve(camera) for _, camera in batch.cameras]
-    created, updated = asyncio.run(_store(settings, records))
-    print(f"created {created}, updated {updated}, rejected {len(batch.rejected)}", file=sys.stderr)
-    return 1 if batch.rejected else 0
+    rejected = len(batch.rejected)
+    created, updated = asyncio.run(_store(settings, _resolved(batch)))
+    print(f"created {created}, updated {updated}, rejected {rejected}", file=sys.stderr)
+    return 1 if rejected else 0
 
 
 def load_demo_city(settings: Settings, count: int, seed: int, out: Path | None, load: bool) -> None:
@@ -49,8 +50,16 @@ def load_demo_city(settings: Settings, count: int, seed: int, out: Path | None, 
     if load:
         data = json.dumps(collection).encode()
         batch = parse_import(data, "application/geo+json", TypeDefaults())
-        created, updated = asyncio.run(_store(settings, [resolve(c) for _, c in batch.cameras]))
+        created, updated = asyncio.run(_store(settings, _resolved(batch)))
         print(f"demo city: created {created}, updated {updated}", file=sys.stderr)
+
+
+def _resolved(batch: ImportBatch) -> list[CameraOut]:
+    """The batch's records in WGS 84; empties the batch so that its records can be freed."""
+    with paused_gc():  # a million new objects would otherwise trigger repeated full collections
+        records = [resolve(camera) for _, camera in batch.cameras]
+    batch.cameras.clear()
+    return records
 
 
 async def _store(settings: Settings, records: list[CameraOut]) -> tuple[int, int]:

@@ -18,8 +18,18 @@ _KINDS = {"fixed": "fixed", "panning": "ptz", "ptz": "ptz", "dome": "dome"}
 _CAMERA_TYPES = {"camera", "alpr"}
 # Keys that only OSM data carries; our own properties never use them.
 _OSM_KEYS = frozenset(
-    {"man_made", "surveillance", "surveillance:type", "surveillance:zone", "camera:type", "camera:direction",
-     "camera:mount", "camera:angle", "direction", "@id"}
+    {
+        "man_made",
+        "surveillance",
+        "surveillance:type",
+        "surveillance:zone",
+        "camera:type",
+        "camera:direction",
+        "camera:mount",
+        "camera:angle",
+        "direction",
+        "@id",
+    }
 )
 _OSM_ID = re.compile(r"^(node|way|relation)/(\d+)$")
 _HEIGHT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|ft|')?\s*$")

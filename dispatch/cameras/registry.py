@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import asyncpg
 
 from dispatch.cameras.derive import staging_records
 from dispatch.cameras.model import CameraOut
+from dispatch.gcpause import paused_gc
 from dispatch.storage import cameras as camera_store
 from dispatch.storage.db import transaction
 from geo.crs import Projector
 
-CHUNK = 20_000
+CHUNK = 25_000
+# Below this many cameras deriving takes milliseconds: not worth a thread.
+INLINE_MAX = 1_000
 Progress = Callable[[int], None]
 
 
@@ -23,14 +30,36 @@ async def write(
     progress: Progress | None = None,
 ) -> tuple[int, int]:
     """Stores cameras in one transaction (all or nothing); returns (created, updated)."""
-    created = updated = 0
-    async with transaction(pool) as conn:
-        for start in range(0, len(cameras), CHUNK):
-            chunk = list(cameras[start : start + CHUNK])
-            made, replaced = await camera_store.upsert(
-                conn, staging_records(chunk, projector), projector.srid
-            )
-            created, updated = created + made, updated + replaced
-            if progress:
-                progress(len(chunk))
-    return created, updated
+    chunks = [list(cameras[start : start + CHUNK]) for start in range(0, len(cameras), CHUNK)]
+    with paused_gc():
+        async with transaction(pool) as conn, contextlib.aclosing(_derived(chunks, projector)) as rows:
+            bulk = camera_store.BulkWrite(conn, projector.srid)
+            await bulk.start(len(cameras))
+            done = 0
+            async for records in rows:
+                await bulk.add(records)
+                if progress and done:  # one chunk behind: the last one counts once committed
+                    progress(done)
+                done = len(records)
+            counts = await bulk.finish()
+    if progress and done:
+        progress(done)
+    return counts
+
+
+async def _derived(
+    chunks: list[list[CameraOut]], projector: Projector
+) -> AsyncGenerator[list[tuple[Any, ...]], None]:
+    """Staging rows chunk by chunk; a worker thread derives the next while the database takes this one."""
+    if len(chunks) <= 1 and sum(map(len, chunks)) <= INLINE_MAX:
+        for chunk in chunks:
+            yield staging_records(chunk, projector)
+        return
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(1, thread_name_prefix="derive") as worker:
+        pending = loop.run_in_executor(worker, staging_records, chunks[0], projector)
+        for following in chunks[1:]:
+            records = await pending
+            pending = loop.run_in_executor(worker, staging_records, following, projector)
+            yield records
+        yield await pending

@@ -23,9 +23,18 @@ ID_PREFIX: Final = "frigate-"
 TYPES: Final = frozenset({"new", "update", "end"})
 # Frigate+ models add fire, smoke, license_plate, face and the school_bus and garbage_truck vehicles.
 KINDS_BY_LABEL: Final[Mapping[str, Kind]] = {
-    "person": "person", "car": "vehicle", "truck": "vehicle", "motorcycle": "vehicle", "bicycle": "vehicle",
-    "bus": "vehicle", "school_bus": "vehicle", "garbage_truck": "vehicle", "fire": "fire", "smoke": "smoke",
-    "license_plate": "plate", "face": "face",
+    "person": "person",
+    "car": "vehicle",
+    "truck": "vehicle",
+    "motorcycle": "vehicle",
+    "bicycle": "vehicle",
+    "bus": "vehicle",
+    "school_bus": "vehicle",
+    "garbage_truck": "vehicle",
+    "fire": "fire",
+    "smoke": "smoke",
+    "license_plate": "plate",
+    "face": "face",
 }
 
 
@@ -193,8 +202,12 @@ def _confidence(event: Mapping[str, Any]) -> float:
 
 def _common(event: Mapping[str, Any], camera: str, label: str) -> dict[str, Any]:
     zones = event.get("current_zones")
-    return {"source": "frigate", "frigate_camera": camera, "object": label,
-            "zones": [z for z in zones if isinstance(z, str)] if isinstance(zones, list) else []}
+    return {
+        "source": "frigate",
+        "frigate_camera": camera,
+        "object": label,
+        "zones": [z for z in zones if isinstance(z, str)] if isinstance(zones, list) else [],
+    }
 
 
 def to_detection(message: Mapping[str, Any], config: FrigateConfig) -> tuple[DetectionIn, bool]:
@@ -210,9 +223,14 @@ def to_detection(message: Mapping[str, Any], config: FrigateConfig) -> tuple[Det
     if config.snapshot_base and event.get("has_snapshot") is True:
         snapshot = f"{config.snapshot_base.rstrip('/')}/api/events/{event_id}/snapshot.jpg"
     item = {
-        "detection_id": ID_PREFIX + event_id, "camera_id": camera_id, "detected_at": _detected_at(event),
-        "kind": kind, "label": our_label, "confidence": _confidence(event),
-        "box": _box(event, config.frame(camera)), "snapshot_url": snapshot,
+        "detection_id": ID_PREFIX + event_id,
+        "camera_id": camera_id,
+        "detected_at": _detected_at(event),
+        "kind": kind,
+        "label": our_label,
+        "confidence": _confidence(event),
+        "box": _box(event, config.frame(camera)),
+        "snapshot_url": snapshot,
         "attributes": {**_common(event, camera, label), **extra},
     }
     try:

@@ -148,8 +148,12 @@ def _issue(err: ErrorDetails) -> Issue:
     return {"field": field, "message": f"{field}: {err['msg']}"}
 
 
-def check(item: object, known_cameras: set[str], now: datetime, skew_s: float = DEFAULT_SKEW_S,
-          ) -> tuple[DetectionIn | None, list[Issue]]:
+def check(
+    item: object,
+    known_cameras: set[str],
+    now: datetime,
+    skew_s: float = DEFAULT_SKEW_S,
+) -> tuple[DetectionIn | None, list[Issue]]:
     """One detection, or every reason it cannot be stored."""
     if not isinstance(item, dict):
         return None, [{"field": "", "message": "a detection must be a JSON object"}]
@@ -165,8 +169,10 @@ def check(item: object, known_cameras: set[str], now: datetime, skew_s: float = 
         issues.append({"field": "camera_id", "message": f"unknown camera {_short(camera_id)}; {hint}"})
     if model is not None and model.detected_at > now + timedelta(seconds=skew_s):
         ahead = (model.detected_at - now).total_seconds()
-        message = (f"detected_at is {ahead:.0f} s in the future, beyond the {skew_s:g} s clock skew allowed; "
-                   "check the sender's clock")
+        message = (
+            f"detected_at is {ahead:.0f} s in the future, beyond the {skew_s:g} s clock skew allowed; "
+            "check the sender's clock"
+        )
         issues.append({"field": "detected_at", "message": message})
     return (None if issues else model), issues
 
@@ -174,13 +180,18 @@ def check(item: object, known_cameras: set[str], now: datetime, skew_s: float = 
 def camera_ids(items: Iterable[object]) -> set[str]:
     """The camera ids a batch names, to look up in one query."""
     return {
-        item["camera_id"] for item in items
+        item["camera_id"]
+        for item in items
         if isinstance(item, dict) and isinstance(item.get("camera_id"), str)
     }
 
 
-def _sized_check(item: object, known_cameras: set[str], now: datetime, skew_s: float,
-                 ) -> tuple[DetectionIn | None, list[Issue]]:
+def _sized_check(
+    item: object,
+    known_cameras: set[str],
+    now: datetime,
+    skew_s: float,
+) -> tuple[DetectionIn | None, list[Issue]]:
     size = len(orjson.dumps(item))
     if size > MAX_ITEM_BYTES:
         return None, [{"field": "", "message": f"detection is {size} bytes; at most {MAX_ITEM_BYTES}"}]
@@ -202,8 +213,13 @@ def validate_batch(
             model, issues = None, [{"field": "detection_id", "message": message}]
         if model is None:
             given = item.get("detection_id") if isinstance(item, dict) else None
-            rejected.append({"index": index, "detection_id": given if isinstance(given, str) else None,
-                             "reason": "; ".join(issue["message"] for issue in issues)})
+            rejected.append(
+                {
+                    "index": index,
+                    "detection_id": given if isinstance(given, str) else None,
+                    "reason": "; ".join(issue["message"] for issue in issues),
+                }
+            )
         else:
             first_at[model.detection_id] = index
             valid.append(model)

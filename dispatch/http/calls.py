@@ -13,7 +13,7 @@ from dispatch.auth import guard
 from dispatch.auth.tokens import Principal
 from dispatch.calls.feeds import console_token, expiry
 from dispatch.calls.pipeline import Pipeline, incident_fields
-from dispatch.context import PIPELINE, POLICY, SETTINGS
+from dispatch.context import AUDITOR, PIPELINE, POLICY, SETTINGS
 from dispatch.frames import allowed as allowed_detections
 from dispatch.frames import feed_paths, with_feeds
 from dispatch.ingest.model import LocationError
@@ -51,6 +51,32 @@ def incident_view(
     return view
 
 
+def _disclosed(
+    request: web.Request,
+    stored: StoredCall,
+    viewer: Principal,
+    detections: list[dict[str, Any]] | None = None,
+    viewed: bool = False,
+) -> dict[str, Any]:
+    """The incident for this viewer, with an audit row for the view and for the feed token it carries."""
+    view = incident_view(stored, viewer, request.app[SETTINGS], detections)
+    auditor = request.app[AUDITOR]
+    agency = None if viewer.is_sender else viewer.role
+    subject: dict[str, Any] = {
+        "call_id": stored.call_id,
+        "incident_id": str(stored.incident_id),
+        "token_id": viewer.token_id,
+    }
+    reason = f"incident {stored.incident_id}"
+    if viewed:
+        shown = [d["detection_id"] for d in view["detections"]]
+        auditor.record(viewer.name, agency, "call.viewed", {**subject, "detections": shown}, reason)
+    paths = feed_paths(stored.cameras)
+    if paths:
+        auditor.record(viewer.name, agency, "feed.granted", {**subject, "cameras": paths}, reason)
+    return view
+
+
 async def _run(request: web.Request, step: Any, *args: Any) -> Any:
     try:
         return await step(*args)
@@ -74,7 +100,7 @@ async def post_call(request: web.Request) -> web.Response:
     pipeline: Pipeline = request.app[PIPELINE]
     stored, created = await _run(request, pipeline.receive, call)
     viewer = Principal(request.headers["X-Callsight-Sender"], "sender")
-    return respond(incident_view(stored, viewer, request.app[SETTINGS]), status=201 if created else 200)
+    return respond(_disclosed(request, stored, viewer), status=201 if created else 200)
 
 
 @routes.post("/v1/calls/{call_id}/locations")
@@ -83,7 +109,7 @@ async def post_location(request: web.Request) -> web.Response:
     update = await _signed_body(request, LocationUpdateIn)
     stored = await _run(request, request.app[PIPELINE].relocate, request.match_info["call_id"], update)
     viewer = Principal(request.headers["X-Callsight-Sender"], "sender")
-    return respond(incident_view(stored, viewer, request.app[SETTINGS]))
+    return respond(_disclosed(request, stored, viewer))
 
 
 @routes.post("/v1/calls/{call_id}/close")
@@ -92,7 +118,7 @@ async def post_close(request: web.Request) -> web.Response:
     body = await _signed_body(request, CloseIn)
     stored = await _run(request, request.app[PIPELINE].close, request.match_info["call_id"], body)
     viewer = Principal(request.headers["X-Callsight-Sender"], "sender")
-    return respond(incident_view(stored, viewer, request.app[SETTINGS]))
+    return respond(_disclosed(request, stored, viewer))
 
 
 @routes.get("/v1/calls/{call_id}")
@@ -105,7 +131,7 @@ async def get_call(request: web.Request) -> web.Response:
     if not allowed or (viewer.areas and stored.area not in viewer.areas):
         raise Problem(403, "Forbidden", "This role does not receive this call.")
     shown = [] if viewer.is_sender else allowed_detections(request.app[POLICY], viewer.role, detections)
-    return respond(incident_view(stored, viewer, settings, shown))
+    return respond(_disclosed(request, stored, viewer, shown, viewed=True))
 
 
 async def _fetch(pipeline: Pipeline, call_id: str) -> tuple[StoredCall, list[dict[str, Any]]]:

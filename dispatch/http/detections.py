@@ -62,8 +62,14 @@ def _batch_items(payload: dict[str, Any]) -> list[object]:
     if not isinstance(items, list) or not items:
         raise invalid([{"field": "detections", "message": "detections must be a non-empty list"}])
     if len(items) > MAX_BATCH:
-        raise invalid([{"field": "detections",
-                        "message": f"{len(items)} detections; a batch holds at most {MAX_BATCH}, split it"}])
+        raise invalid(
+            [
+                {
+                    "field": "detections",
+                    "message": f"{len(items)} detections; a batch holds at most {MAX_BATCH}, split it",
+                }
+            ]
+        )
     return items
 
 
@@ -104,6 +110,10 @@ async def post_detections(request: web.Request) -> web.Response:
     if isinstance(payload, dict) and "detections" in payload:
         return await _post_batch(request, payload)
     if len(body) > settings.body_limit:
-        raise Problem(413, "Body too large", f"A single detection is limited to {settings.body_limit} bytes.",
-                      slug="too-large")
+        raise Problem(
+            413,
+            "Body too large",
+            f"A single detection is limited to {settings.body_limit} bytes.",
+            slug="too-large",
+        )
     return await _post_one(request, payload)

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from dispatch.api_models import MediaAuthIn
 from dispatch.auth import guard, tokens
-from dispatch.context import SETTINGS
+from dispatch.context import AUDITOR, SETTINGS
 from dispatch.jsonio import loads
 from dispatch.problems import Problem, unauthorized
 
@@ -35,5 +35,12 @@ async def media_auth(request: web.Request) -> web.Response:
         raise Problem(400, "Bad request", "Not a gateway authorization request.") from None
     if ask.action not in READ_ACTIONS:
         raise unauthorized(f"Action {ask.action!r} is not allowed through Callsight.")
-    tokens.verify_feed(settings.token_key, _token(ask), ask.path.strip("/"))
+    console = tokens.verify_feed(settings.token_key, _token(ask), ask.path.strip("/"))
+    subject = {
+        "camera_path": ask.path.strip("/"),
+        "ip": ask.ip,
+        "protocol": ask.protocol,
+        "gateway_id": ask.id,
+    }
+    request.app[AUDITOR].record(console, None, "feed.used", subject, None)
     return web.Response(status=204)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 import asyncpg
@@ -11,6 +13,9 @@ import orjson
 from dispatch.cameras.model import CameraOut, Streams
 
 CHANNEL = "callsight_cameras"
+# From this many cameras, and when they at least double the table, GiST indexes are dropped and rebuilt.
+REBUILD_MIN_ROWS = 100_000
+BULK_TIMEOUT_S = 600.0
 _FIELDS = (
     "camera_id",
     "name",
@@ -33,21 +38,37 @@ _FIELDS = (
     "tags",
     "public",
 )
+# The staging rows stay in the row (no TOAST compression) up to a page; sectors are EWKB of ~2 kB each.
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS camera_staging (
     camera_id text, name text, lat float8, lon float8, height_m float8, heading_deg float8, fov_deg float8,
     range_m float8, kind text, pan_min_deg float8, pan_max_deg float8, quality text, connected bool,
     status text, stream_rtsp text, stream_path text, area text, owner text, tags text, public bool,
     x float8, y float8, sector bytea
-) ON COMMIT DROP
+) WITH (toast_tuple_target = 8160) ON COMMIT DROP
 """
 _MERGE = """
-INSERT INTO cameras ({cols}, geom, point_m, sector_m, updated_at)
-SELECT {cols_cast}, ST_SetSRID(ST_MakePoint(lon, lat), 4326), ST_SetSRID(ST_MakePoint(x, y), $1),
-       ST_SetSRID(ST_GeomFromWKB(sector), $1), now()
-FROM camera_staging
-ON CONFLICT (camera_id) DO UPDATE SET {updates}, updated_at = now()
-RETURNING (xmax = 0) AS inserted
+WITH merged AS (
+    INSERT INTO cameras ({cols}, geom, point_m, sector_m, updated_at)
+    SELECT {cols_cast}, ST_SetSRID(ST_MakePoint(lon, lat), 4326), ST_SetSRID(ST_MakePoint(x, y), $1),
+           ST_GeomFromEWKB(sector), now()
+    FROM camera_staging
+    ON CONFLICT (camera_id) DO UPDATE SET {updates}, updated_at = now()
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted) AS created, count(*) AS written FROM merged
+"""
+# lz4 fails fast on incompressible coordinates where pglz spends a third of the insert; maintenance_work_mem
+# lets each index rebuild sort in memory.
+_TUNING = """
+SELECT set_config('maintenance_work_mem', '256MB', true),
+       (SELECT set_config(name, 'lz4', true) FROM pg_settings
+        WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))
+"""
+_GIST_INDEXES = """
+SELECT indexdef, format('DROP INDEX %I.%I', schemaname, indexname) AS drop
+FROM pg_indexes
+WHERE schemaname = current_schema() AND tablename = 'cameras' AND indexdef LIKE '% USING gist %'
 """
 _SELECT = "SELECT " + ", ".join(_FIELDS) + " FROM cameras"
 
@@ -62,24 +83,77 @@ def _merge_sql() -> str:
 _MERGE_SQL = _merge_sql()
 
 
-def staging_record(camera: CameraOut, x: float, y: float, sector_wkb: bytes) -> tuple[Any, ...]:
-    """One COPY row for a camera with its derived metric point and sector."""
-    values = camera.model_dump(exclude={"streams", "tags"})
-    values["stream_rtsp"] = camera.streams.rtsp
-    values["stream_path"] = camera.streams.path
-    values["tags"] = orjson.dumps(camera.tags).decode()
-    return (*(values[f] for f in _FIELDS), x, y, sector_wkb)
+def staging_rows(
+    cameras: Sequence[CameraOut], xs: Sequence[float], ys: Sequence[float], sectors: Sequence[bytes]
+) -> list[tuple[Any, ...]]:
+    """COPY rows of cameras with their metric point and sector EWKB, built column by column."""
+    streams = [camera.streams for camera in cameras]
+    special: dict[str, list[Any]] = {
+        "stream_rtsp": [s.rtsp for s in streams],
+        "stream_path": [s.path for s in streams],
+        "tags": [orjson.dumps(camera.tags).decode() if camera.tags else "{}" for camera in cameras],
+    }
+    columns = [special[f] if f in special else list(map(attrgetter(f), cameras)) for f in _FIELDS]
+    return list(zip(*columns, xs, ys, sectors, strict=True))
+
+
+class BulkWrite:
+    """Cameras written in one transaction: COPY to staging and merge; GiST indexes rebuilt if faster."""
+
+    def __init__(self, conn: asyncpg.Connection, srid: int) -> None:
+        self.conn = conn
+        self.srid = srid
+        self.created = self.written = 0
+        self.last_id = ""
+        self._rebuild: list[str] = []
+
+    async def start(self, total: int) -> None:
+        """Prepares the transaction for `total` cameras; call inside it, before `add`."""
+        await self.conn.execute(_TUNING)
+        await self.conn.execute(_STAGING)
+        if total >= REBUILD_MIN_ROWS and total >= await _estimated_rows(self.conn):
+            # Sorting a million boxes once beats a million GiST insertions, but the dropped index takes
+            # an ACCESS EXCLUSIVE lock: readers wait until commit, so only for loads that at least double.
+            rows = await self.conn.fetch(_GIST_INDEXES)
+            for row in rows:
+                await self.conn.execute(row["drop"])
+            self._rebuild = [row["indexdef"] for row in rows]
+
+    async def add(self, records: Sequence[tuple[Any, ...]]) -> None:
+        """Creates or replaces one chunk of cameras (rows from staging_rows)."""
+        if not records:
+            return
+        await self.conn.execute("TRUNCATE camera_staging")
+        await self.conn.copy_records_to_table("camera_staging", records=records, timeout=BULK_TIMEOUT_S)
+        counts = await self.conn.fetchrow(_MERGE_SQL, self.srid, timeout=BULK_TIMEOUT_S)
+        self.created += counts["created"]
+        self.written += counts["written"]
+        self.last_id = records[-1][0]
+
+    async def finish(self) -> tuple[int, int]:
+        """Rebuilds dropped indexes, announces the change; returns (created, updated)."""
+        for definition in self._rebuild:
+            await self.conn.execute(definition, timeout=BULK_TIMEOUT_S)
+        if self.written:
+            payload = self.last_id if self.written == 1 else "*"
+            await self.conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+        return self.created, self.written - self.created
+
+
+async def _estimated_rows(conn: asyncpg.Connection) -> float:
+    """The planner's row count of cameras (0 when empty, infinite when never counted and not empty)."""
+    estimate = await conn.fetchval("SELECT reltuples FROM pg_class WHERE oid = 'cameras'::regclass")
+    if estimate >= 0:
+        return float(estimate)
+    return 0.0 if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM cameras)") else math.inf
 
 
 async def upsert(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], srid: int) -> tuple[int, int]:
-    """Creates or replaces cameras in one statement; returns (created, updated). Call inside a transaction."""
-    await conn.execute(_STAGING)
-    await conn.execute("TRUNCATE camera_staging")
-    await conn.copy_records_to_table("camera_staging", records=records)
-    rows = await conn.fetch(_MERGE_SQL, srid)
-    created = sum(1 for row in rows if row["inserted"])
-    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, "*" if len(records) != 1 else records[0][0])
-    return created, len(rows) - created
+    """Creates or replaces cameras; returns (created, updated). Call inside a transaction."""
+    bulk = BulkWrite(conn, srid)
+    await bulk.start(len(records))
+    await bulk.add(records)
+    return await bulk.finish()
 
 
 def _camera(row: asyncpg.Record) -> CameraOut:

@@ -31,6 +31,7 @@ def build_metadata(metric_srid: int) -> MetaData:
     _detections(metadata)
     _events(metadata)
     _audit(metadata)
+    _access(metadata)
     return metadata
 
 
@@ -158,4 +159,23 @@ def _audit(metadata: MetaData) -> None:
         Column("reason", Text),
         Column("prev_hash", Text),
         Column("hash", Text),
+    )
+
+
+def _access(metadata: MetaData) -> None:
+    Table(
+        "revoked_tokens",
+        metadata,
+        Column("token_id", Text, primary_key=True),
+        Column("revoked_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    )
+    Table(
+        "api_keys",
+        metadata,
+        Column("key_id", Text, primary_key=True),
+        Column("secret_hash", Text, nullable=False),
+        Column("name", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+        Column("revoked", Boolean, nullable=False, server_default=text("false")),
+        Column("requests", BigInteger, nullable=False, server_default=text("0")),
     )

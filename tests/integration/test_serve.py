@@ -38,7 +38,7 @@ def test_serve_starts_ready_and_stops_on_sigterm(database_url: str, tmp_path: Pa
     cli = Path(sys.executable).parent / "callsight"
     process = subprocess.Popen([str(cli), "serve"], env=env, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while _ready(port) != 200 and time.monotonic() < deadline:
             assert process.poll() is None, process.stderr.read() if process.stderr else ""
             time.sleep(0.2)
@@ -81,7 +81,7 @@ def test_sigterm_tells_consoles_to_reconnect(database_url: str, tmp_path: Path) 
                 return closed.rcvd.code if closed.rcvd else None, time.monotonic() - started
 
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while _ready(port) != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
         code, waited = asyncio.run(watch())
