@@ -88,6 +88,8 @@ class MatchedCamera(BaseModel):
     heading_deg: float
     fov_deg: float
     range_m: float
+    pan_min_deg: float | None = None
+    pan_max_deg: float | None = None
     feed: Feed | None
 
 

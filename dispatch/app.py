@@ -20,7 +20,7 @@ from dispatch.detections.model import DetectionIn
 from dispatch.detections.policy import load_policy
 from dispatch.detections.push import push, retire
 from dispatch.hardening import security_headers
-from dispatch.http import calls, cameras, consoles, detections, media, open_data, ops, query
+from dispatch.http import calls, cameras, console_page, consoles, detections, media, open_data, ops, query
 from dispatch.hub import Hub
 from dispatch.listener import Listener
 from dispatch.metrics import Metrics
@@ -173,6 +173,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.on_shutdown.append(_tell_consoles)
     if settings.open_data:
         open_data.enable(app)
-    for module in (ops, query, cameras, calls, consoles, media, detections):
+    for module in (ops, query, cameras, calls, consoles, media, detections, console_page):
         app.add_routes(module.routes)
     return app

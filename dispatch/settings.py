@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8090/{path}",
         description="Feed URL template with {path} (and {token}); HLS when it has .m3u8.",
     )
+    tile_url: str = Field(
+        default="", description="Tile URL template ({z}/{x}/{y}) of the city's tile server; empty: demo map."
+    )
     feed_token_ttl_s: int = Field(default=1800, gt=0, description="Lifetime of a feed token, seconds.")
     metric_crs: str = Field(default="EPSG:32648", description="Projected CRS for metric work.")
     match_confidence: float = Field(

@@ -85,6 +85,8 @@ def camera_entry(match: Match, live: LiveIndex) -> dict[str, Any]:
         "heading_deg": camera.heading_deg,
         "fov_deg": camera.fov_deg,
         "range_m": camera.range_m,
+        "pan_min_deg": camera.pan_min_deg,
+        "pan_max_deg": camera.pan_max_deg,
         "feed_path": ((record.streams.path if record else None) or camera.camera_id) if connected else None,
     }
 

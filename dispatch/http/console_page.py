@@ -69,8 +69,7 @@ def secure(response: R, settings: Settings) -> R:
 
 
 def _tile_url(settings: Settings) -> str:
-    # CALLSIGHT_TILE_URL becomes settings.tile_url (asked of the lead); until then there is no tile server.
-    return str(getattr(settings, "tile_url", "") or "")
+    return settings.tile_url
 
 
 def _file(folder: Path, name: str) -> Path:

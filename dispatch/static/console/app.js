@@ -9,19 +9,43 @@ import * as views from "./views.js";
 const TOKEN_KEY = "callsight.token"; // sessionStorage only: the token never outlives the tab
 const MAX_TILES = 6;
 const STATE_TEXT = {
-  "signed-out": "signed out", connecting: "connecting…", live: "live", reconnecting: "reconnecting…", resumed: "resumed",
+  "signed-out": "signed out",
+  connecting: "connecting…",
+  live: "live",
+  reconnecting: "reconnecting…",
+  resumed: "resumed",
 };
 
 const $ = (id) => document.getElementById(id);
 const ui = {
-  signin: $("signin"), form: $("signin-form"), tokenInput: $("token"), error: $("signin-error"),
-  console: $("console"), agency: $("agency"), conn: $("conn"), clock: $("clock"), signout: $("signout"),
-  list: $("incident-list"), empty: $("no-incidents"), count: $("incident-count"),
-  detail: $("detail"), tiles: $("tiles"), noTiles: $("no-tiles"), noFeed: $("no-feed-list"), timeline: $("timeline"),
+  signin: $("signin"),
+  form: $("signin-form"),
+  tokenInput: $("token"),
+  error: $("signin-error"),
+  console: $("console"),
+  agency: $("agency"),
+  conn: $("conn"),
+  clock: $("clock"),
+  signout: $("signout"),
+  list: $("incident-list"),
+  empty: $("no-incidents"),
+  count: $("incident-count"),
+  detail: $("detail"),
+  tiles: $("tiles"),
+  noTiles: $("no-tiles"),
+  noFeed: $("no-feed-list"),
+  timeline: $("timeline"),
   header: { root: $("detail"), title: $("detail-title"), area: $("detail-area"), meta: $("detail-meta") },
 };
 
-const state = { token: null, socket: null, map: null, tiles: new Tiles(ui.tiles), openId: null, cursorId: null };
+const state = {
+  token: null,
+  socket: null,
+  map: null,
+  tiles: new Tiles(ui.tiles),
+  openId: null,
+  cursorId: null,
+};
 const incidents = new Incidents();
 let resumedTimer = null;
 
@@ -70,15 +94,19 @@ async function signIn(token) {
   ui.console.hidden = false;
   ui.signout.hidden = false;
   ui.tokenInput.value = "";
-  if (!state.map) await startMap();
+  if (!state.map) startMap();
   state.socket = new ConsoleSocket(token, { onHello, onFrame, onReset, onState: setConnection, onDenied });
   state.socket.start();
 }
 
-async function startMap() {
+function startMap() {
   state.map = new MapView($("map"), (id) => openIncident(id));
-  const config = await fetch("/console/config.json").then((r) => r.json()).catch(() => ({}));
-  await state.map.loadBase(config.tile_url || null).catch(() => undefined);
+  // The base layer arrives when it arrives; incidents are drawn over it meanwhile.
+  fetch("/console/config.json")
+    .then((r) => r.json())
+    .catch(() => ({}))
+    .then((config) => state.map.loadBase(config.tile_url || null))
+    .catch(() => undefined);
 }
 
 function signOut(message) {
@@ -123,14 +151,18 @@ function onFrame(frame) {
 async function onReset() {
   const known = incidents.ordered();
   incidents.clear();
-  await Promise.all(known.map(async (entry) => {
-    const url = `/v1/calls/${encodeURIComponent(entry.incident.call_id)}`;
-    const response = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` } }).catch(() => null);
-    if (response?.ok) {
-      const view = await response.json();
-      incidents.applyIncident({ incident: view, cameras: view.cameras, detections: view.detections });
-    }
-  }));
+  await Promise.all(
+    known.map(async (entry) => {
+      const url = `/v1/calls/${encodeURIComponent(entry.incident.call_id)}`;
+      const response = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` } }).catch(
+        () => null,
+      );
+      if (response?.ok) {
+        const view = await response.json();
+        incidents.applyIncident({ incident: view, cameras: view.cameras, detections: view.detections });
+      }
+    }),
+  );
   if (state.openId && !incidents.get(state.openId)) closeIncident();
   render("incident");
 }
@@ -193,7 +225,14 @@ function moveCursor(step) {
 }
 
 function onKey(event) {
-  if (ui.console.hidden || event.target.closest("textarea, input") || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (
+    ui.console.hidden ||
+    event.target.closest("textarea, input") ||
+    event.altKey ||
+    event.ctrlKey ||
+    event.metaKey
+  )
+    return;
   const { key } = event;
   if (key === "ArrowDown" || key === "ArrowUp") moveCursor(key === "ArrowDown" ? 1 : -1);
   else if (key === "Enter" && state.cursorId) openIncident(state.cursorId);

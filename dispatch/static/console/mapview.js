@@ -28,20 +28,24 @@ export class MapView {
     const response = await fetch("/v1/map/base");
     if (!response.ok) return;
     const base = await response.json();
-    const renderer = L.canvas({ padding: 0.5 });
+    // Its own pane under the overlays, so that a late-loading base never covers an incident.
+    this.map.createPane("base").style.zIndex = 350;
+    const renderer = L.canvas({ padding: 0.5, pane: "base" });
     L.geoJSON(base.areas, {
       renderer,
+      pane: "base",
       interactive: false,
       style: { color: "#40536a", weight: 1, fillColor: "#17212c", fillOpacity: 0.6 },
     }).addTo(this.map);
     L.geoJSON(base.streets, {
       renderer,
+      pane: "base",
       interactive: false,
-      style: (f) => (f.properties.kind === "arterial"
-        ? { color: "#7d8ea3", weight: 3, opacity: 0.9 }
-        : { color: "#3a495a", weight: 1.2, opacity: 0.9 }),
+      style: (f) =>
+        f.properties.kind === "arterial"
+          ? { color: "#7d8ea3", weight: 3, opacity: 0.9 }
+          : { color: "#3a495a", weight: 1.2, opacity: 0.9 },
     }).addTo(this.map);
-    this.map.getPane("overlayPane").style.zIndex = 450;
   }
 
   /** Every incident as a dot in its hotline colour (when none is open). */
@@ -89,17 +93,29 @@ export class MapView {
   drawRegion(region) {
     if (this.region) this.region.remove();
     const shape = regionShape(region);
-    const style = { className: "caller-region", color: "#ffd84a", weight: 2, fillColor: "#ffd84a", fillOpacity: 0.18 };
-    this.region = shape.kind === "circle"
-      ? L.circle(shape.center, { ...style, radius: shape.radius })
-      : L.polygon(shape.points, style);
+    const style = {
+      className: "caller-region",
+      color: "#ffd84a",
+      weight: 2,
+      fillColor: "#ffd84a",
+      fillOpacity: 0.18,
+    };
+    this.region =
+      shape.kind === "circle"
+        ? L.circle(shape.center, { ...style, radius: shape.radius })
+        : L.polygon(shape.points, style);
     this.region.addTo(this.map);
   }
 
   moveCaller(to, from) {
     if (!this.caller) {
       this.caller = L.circleMarker(to, {
-        className: "caller-marker", radius: 8, color: "#111", weight: 2, fillColor: "#ffd84a", fillOpacity: 1,
+        className: "caller-marker",
+        radius: 8,
+        color: "#111",
+        weight: 2,
+        fillColor: "#ffd84a",
+        fillOpacity: 1,
       }).addTo(this.map);
       return;
     }
@@ -136,7 +152,11 @@ export class MapView {
     }).addTo(this.cameras);
     if (camera.aim) this.drawAim(camera);
     const icon = L.divIcon({ className: `cam-marker ${state}${offline}${kind}`, iconSize: [14, 14] });
-    const marker = L.marker([camera.lat, camera.lon], { icon, keyboard: false, title: camera.name || camera.camera_id });
+    const marker = L.marker([camera.lat, camera.lon], {
+      icon,
+      keyboard: false,
+      title: camera.name || camera.camera_id,
+    });
     marker.bindTooltip(`${camera.name || camera.camera_id} · ${Math.round(camera.distance_m)} m`);
     marker.addTo(this.cameras);
     const element = marker.getElement();
@@ -148,11 +168,19 @@ export class MapView {
     const tip = offset(camera.lat, camera.lon, camera.aim.pan_deg, length);
     const limited = camera.aim.within_limits ? "" : " out-of-limits";
     L.polyline([[camera.lat, camera.lon], tip], {
-      className: `ptz-aim${limited}`, interactive: false, dashArray: "6 4", weight: 2,
+      className: `ptz-aim${limited}`,
+      interactive: false,
+      dashArray: "6 4",
+      weight: 2,
     }).addTo(this.cameras);
-    L.polygon(sector(camera.lat, camera.lon, camera.aim.pan_deg, Math.min(camera.fov_deg ?? 60, 120), length), {
-      className: `ptz-view${limited}`, interactive: false, weight: 1,
-    }).addTo(this.cameras);
+    L.polygon(
+      sector(camera.lat, camera.lon, camera.aim.pan_deg, Math.min(camera.fov_deg ?? 60, 120), length),
+      {
+        className: `ptz-view${limited}`,
+        interactive: false,
+        weight: 1,
+      },
+    ).addTo(this.cameras);
   }
 
   fit(region, cameras) {

@@ -53,7 +53,9 @@ export function ellipse(lat, lon, semiMajorM, semiMinorM, orientationDeg, steps 
     const t = (2 * Math.PI * i) / steps;
     const u = semiMajorM * Math.cos(t);
     const v = semiMinorM * Math.sin(t);
-    points.push(shift(lat, lon, u * Math.sin(theta) + v * Math.cos(theta), u * Math.cos(theta) - v * Math.sin(theta)));
+    points.push(
+      shift(lat, lon, u * Math.sin(theta) + v * Math.cos(theta), u * Math.cos(theta) - v * Math.sin(theta)),
+    );
   }
   return points;
 }
@@ -61,9 +63,16 @@ export function ellipse(lat, lon, semiMajorM, semiMinorM, orientationDeg, steps 
 /** The caller's region (incident.location.region) as a Leaflet shape description. */
 export function regionShape(region) {
   if (!region) return null;
-  if (region.type === "circle") return { kind: "circle", center: [region.lat, region.lon], radius: region.radius_m };
+  if (region.type === "circle")
+    return { kind: "circle", center: [region.lat, region.lon], radius: region.radius_m };
   if (region.type === "ellipse") {
-    const pts = ellipse(region.lat, region.lon, region.semi_major_m, region.semi_minor_m, region.orientation_deg || 0);
+    const pts = ellipse(
+      region.lat,
+      region.lon,
+      region.semi_major_m,
+      region.semi_minor_m,
+      region.orientation_deg || 0,
+    );
     return { kind: "polygon", points: pts };
   }
   if (Array.isArray(region.coordinates)) {
@@ -76,6 +85,7 @@ export function regionShape(region) {
 export function regionSize(region) {
   if (!region) return "no fix";
   if (region.type === "circle") return `±${Math.round(region.radius_m)} m`;
-  if (region.type === "ellipse") return `${Math.round(region.semi_major_m)} × ${Math.round(region.semi_minor_m)} m`;
+  if (region.type === "ellipse")
+    return `${Math.round(region.semi_major_m)} × ${Math.round(region.semi_minor_m)} m`;
   return region.type;
 }

@@ -41,7 +41,11 @@ class Tile {
       Object.assign(document.createElement("b"), { textContent: String(rank) }),
       ` ${camera.name || camera.camera_id} · ${Math.round(camera.distance_m)} m${coverage}`,
     );
-    const want = camera.feed.hls ? "hls" : this.element.classList.contains("enlarged") && camera.feed.mjpeg ? "mjpeg" : "snapshot";
+    const want = camera.feed.hls
+      ? "hls"
+      : this.element.classList.contains("enlarged") && camera.feed.mjpeg
+        ? "mjpeg"
+        : "snapshot";
     if (want !== this.mode) this.start(want);
   }
 

@@ -5,8 +5,16 @@ import { regionSize } from "./shapes.js";
 
 export const HOTLINES = { 113: "Police", 114: "Fire", 115: "Medical" };
 const KIND_LABEL = {
-  face: "Face", plate: "Plate", vehicle: "Vehicle", person: "Person", fire: "Fire", smoke: "Smoke",
-  crowd: "Crowd", accident: "Accident", weapon: "Weapon", other: "Other",
+  face: "Face",
+  plate: "Plate",
+  vehicle: "Vehicle",
+  person: "Person",
+  fire: "Fire",
+  smoke: "Smoke",
+  crowd: "Crowd",
+  accident: "Accident",
+  weapon: "Weapon",
+  other: "Other",
 };
 
 function el(tag, className, text) {
@@ -124,10 +132,12 @@ export function thumbnail(detection, cameras) {
 /** The detections timeline, newest first; items already shown are kept (their thumbnails load once). */
 export function renderTimeline(list, detections, cameras) {
   const shown = new Map([...list.children].map((node) => [node.dataset.key, node]));
-  list.replaceChildren(...detections.map((d) => {
-    const key = `${d.detection_id || ""}|${d.camera_id}|${d.detected_at}|${d.kind}`;
-    return shown.get(key) || detectionItem(d, key, cameras);
-  }));
+  list.replaceChildren(
+    ...detections.map((d) => {
+      const key = `${d.detection_id || ""}|${d.camera_id}|${d.detected_at}|${d.kind}`;
+      return shown.get(key) || detectionItem(d, key, cameras);
+    }),
+  );
 }
 
 function detectionItem(d, key, cameras) {
