@@ -208,7 +208,9 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         running.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread until it
+# stops, and the asyncio tests that run after this package need the thread free of one.
+@pytest.fixture(scope="package")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     """Debian's Chromium (never a downloaded one) with a fresh profile."""
     if not Path(CHROMIUM).exists():
