@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -48,8 +47,13 @@ async def _stopping(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         task.cancel()
     for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            # Shutdown goes on whatever a background task died of; the failure is logged, not raised.
+            log.exception("background task %s failed", task.get_name())
 
 
 async def _audit(app: web.Application) -> AsyncIterator[None]:

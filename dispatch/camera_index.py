@@ -51,14 +51,16 @@ class LiveIndex:
         self._changes.put_nowait(payload)
 
     async def follow(self, pool: asyncpg.Pool) -> None:
-        """Applies queued changes in order until cancelled; a failure reloads everything."""
+        """Applies queued changes in order until cancelled; a failure queues a full reload, retried later."""
         while True:
             payload = await self._changes.get()
             try:
                 await self._apply(pool, payload)
-            except Exception:
-                log.exception("camera change %s failed; reloading the index", payload)
-                await self.load(pool)
+            except Exception as exc:
+                # The database may be away: keep answering from the index we have, reload when it is back.
+                log.warning("camera change %s not applied (%s); reloading the index shortly", payload, exc)
+                await asyncio.sleep(1.0)
+                self._changes.put_nowait("*")
 
     async def _apply(self, pool: asyncpg.Pool, payload: str) -> None:
         if payload == "*":

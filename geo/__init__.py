@@ -1,8 +1,7 @@
-"""Callsight's pure spatial engine: cameras, caller regions, view sectors, and the matching index.
+"""Callsight's pure spatial engine: cameras, caller regions, view sectors, and the matching index."""
 
-Names are importable from here but load lazily, so that `import geo.camera` (used by the CLI) does not pay
-for numpy, shapely, pyproj and rtree.
-"""
+# Names are importable from here but load lazily, so that `import geo.camera` (used by the CLI) does not
+# pay for numpy, shapely, pyproj and rtree.
 
 from __future__ import annotations
 

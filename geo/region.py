@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -26,7 +27,6 @@ class Region:
     kind: RegionKind
     x: float
     y: float
-    geometry: Polygon
     confidence: float
     radius_m: float | None = None
     semi_major_m: float | None = None
@@ -35,12 +35,23 @@ class Region:
     inner_m: float = 0.0  # a disk of this radius about (x, y) lies inside the region
     outer_m: float = 0.0  # a disk of this radius about (x, y) holds the region
     convergence_deg: float = 0.0  # meridian convergence at the centre (grid bearing = true - this)
+    shape: Polygon | None = field(default=None, repr=False)  # polygons; circles and ellipses need none
+
+    @cached_property
+    def geometry(self) -> Polygon:
+        """The exact shape as a metric polygon, arcs as chords within 1 mm; built on first use."""
+        # Matching circles never needs it: building it for every call would cost more than matching.
+        if self.shape is not None:
+            return self.shape
+        if self.kind == "ellipse":
+            return _ellipse_outline(self)
+        return _disk(self.x, self.y, self.radius_m or 0.0)
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
         """(minx, miny, maxx, maxy) in the metric CRS."""
-        if self.kind == "polygon":
-            minx, miny, maxx, maxy = self.geometry.bounds
+        if self.shape is not None:
+            minx, miny, maxx, maxy = self.shape.bounds
             return float(minx), float(miny), float(maxx), float(maxy)
         r = self.outer_m
         return self.x - r, self.y - r, self.x + r, self.y + r
@@ -64,8 +75,7 @@ def _disk(x: float, y: float, radius_m: float) -> Polygon:
 
 
 def _circle_region(x: float, y: float, radius_m: float, confidence: float) -> Region:
-    return Region("circle", x, y, _disk(x, y, radius_m), confidence, radius_m=radius_m,
-                  inner_m=radius_m, outer_m=radius_m)
+    return Region("circle", x, y, confidence, radius_m=radius_m, inner_m=radius_m, outer_m=radius_m)
 
 
 def circle(p: Projector, lat: float, lon: float, radius_m: float, confidence: float) -> Region:
@@ -76,20 +86,23 @@ def circle(p: Projector, lat: float, lon: float, radius_m: float, confidence: fl
     return _circle_region(x, y, radius_m, confidence)
 
 
+def _ellipse_outline(r: Region) -> Polygon:
+    a, b = r.semi_major_m or 0.0, r.semi_minor_m or 0.0
+    if a <= 0.0:
+        return Polygon()
+    # Parametric outline in the (major, minor) frame, turned onto the grid bearing of the major axis.
+    t = np.linspace(0.0, TAU, arc_segments(a, TAU) + 1)
+    u, v = a * np.cos(t), b * np.sin(t)
+    psi = math.radians((r.orientation_deg or 0.0) - r.convergence_deg)
+    s, c = math.sin(psi), math.cos(psi)
+    return Polygon(np.column_stack([r.x + u * s + v * c, r.y + u * c - v * s]))
+
+
 def _ellipse_region(
     x: float, y: float, axes: tuple[float, float], orientation_deg: float, confidence: float, conv: float
 ) -> Region:
     a, b = axes
-    if a <= 0.0:
-        geometry = Polygon()
-    else:
-        # Parametric outline in the (major, minor) frame, turned onto the grid bearing of the major axis.
-        t = np.linspace(0.0, TAU, arc_segments(a, TAU) + 1)
-        u, v = a * np.cos(t), b * np.sin(t)
-        psi = math.radians(orientation_deg - conv)
-        s, c = math.sin(psi), math.cos(psi)
-        geometry = Polygon(np.column_stack([x + u * s + v * c, y + u * c - v * s]))
-    return Region("ellipse", x, y, geometry, confidence, semi_major_m=a, semi_minor_m=b,
+    return Region("ellipse", x, y, confidence, semi_major_m=a, semi_minor_m=b,
                   orientation_deg=orientation_deg, inner_m=b, outer_m=a, convergence_deg=conv)
 
 
@@ -127,8 +140,8 @@ def _polygon_region(geometry: Polygon, confidence: float, conv: float) -> Region
     ring = np.asarray(geometry.exterior.coords)
     outer = float(np.hypot(ring[:, 0] - centre.x, ring[:, 1] - centre.y).max())
     inner = float(geometry.boundary.distance(centre)) if geometry.contains(centre) else 0.0
-    return Region("polygon", float(centre.x), float(centre.y), geometry, confidence,
-                  inner_m=inner, outer_m=outer, convergence_deg=conv)
+    return Region("polygon", float(centre.x), float(centre.y), confidence, inner_m=inner, outer_m=outer,
+                  convergence_deg=conv, shape=geometry)
 
 
 def polygon(p: Projector, vertices: Sequence[tuple[float, float]], confidence: float) -> Region:
@@ -217,11 +230,11 @@ def region_json(r: Region, p: Projector) -> dict[str, object]:
     lon, lat = p.to_wgs84(r.x, r.y)
     out: dict[str, object] = {"type": r.kind, "lat": round(lat, 6), "lon": round(lon, 6)}
     if r.kind == "circle":
-        out["radius_m"] = round(r.radius_m or 0.0, 1)
+        out["radius_m"] = round(float(r.radius_m or 0.0), 1)
     elif r.kind == "ellipse":
-        out["semi_major_m"] = round(r.semi_major_m or 0.0, 1)
-        out["semi_minor_m"] = round(r.semi_minor_m or 0.0, 1)
-        out["orientation_deg"] = round(r.orientation_deg or 0.0, 1)
+        out["semi_major_m"] = round(float(r.semi_major_m or 0.0), 1)
+        out["semi_minor_m"] = round(float(r.semi_minor_m or 0.0), 1)
+        out["orientation_deg"] = round(float(r.orientation_deg or 0.0), 1)
     else:
         out["coordinates"] = _ring_lonlat(r.geometry.exterior, p)
     out["confidence"] = round(r.confidence, 4)

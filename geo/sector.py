@@ -11,7 +11,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import Polygon
 
-from geo.camera import Camera
+from geo.camera import Camera, Kind
 from geo.crs import FloatArray, Projector
 
 TAU = 2.0 * math.pi
@@ -56,23 +56,39 @@ def arc_xy(
     return cx + radius_m * np.sin(theta), cy + radius_m * np.cos(theta)
 
 
+def _reach(raw: npt.NDArray[np.float64]) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Camera.reach_start_deg, reach_deg and all_round for rows of _fields (true degrees)."""
+    # The same rules as the Camera properties, vectorised: reading three properties per camera would
+    # double the time to load a million of them.
+    heading, fov, low, high = raw[:, 2], raw[:, 3], raw[:, 5], raw[:, 6]
+    ptz = raw[:, 7] > 0.0
+    limited = ptz & ~np.isnan(low) & ~np.isnan(high)
+    span = (high - low) % 360.0
+    span = np.where((span == 0.0) & (high != low), 360.0, span)  # 0..360 is a full turn
+    width = np.where(limited, np.minimum(360.0, span + fov), fov)
+    start = (np.where(ptz & ~np.isnan(low), low, heading) - fov / 2.0) % 360.0
+    round_ = (raw[:, 8] > 0.0) | (ptz & ~limited) | (width >= 360.0)
+    return start, width, round_
+
+
+def _fields(c: Camera) -> tuple[object, ...]:
+    # None pan limits become NaN in the float array.
+    return (c.lon, c.lat, c.heading_deg, c.fov_deg, c.range_m, c.pan_min_deg, c.pan_max_deg,
+            c.kind is Kind.PTZ, c.kind is Kind.DOME)
+
+
 def view_columns(cameras: Sequence[Camera], projector: Projector) -> npt.NDArray[np.float64]:
     """The (n, N_COLS) view table for cameras: grid position, wedge, range, convergence."""
-    n = len(cameras)
-    raw = np.array(
-        [(c.lon, c.lat, c.reach_start_deg, c.reach_deg, c.range_m, c.all_round) for c in cameras],
-        dtype=np.float64,
-    ).reshape(n, 6)
+    raw = np.array([_fields(c) for c in cameras], dtype=np.float64).reshape(len(cameras), 9)
     lons, lats = raw[:, 0], raw[:, 1]
-    table = np.empty((n, N_COLS), dtype=np.float64)
-    table[:, Col.X], table[:, Col.Y] = projector.to_metric_many(lons, lats)
-    table[:, Col.CONV] = projector.convergence_many(lons, lats)
-    round_ = raw[:, 5] > 0.0
+    table = np.empty((len(cameras), N_COLS), dtype=np.float64)
+    xs, ys = projector.to_metric_many(lons, lats)
+    table[:, Col.X], table[:, Col.Y] = xs, ys
+    table[:, Col.CONV] = projector.convergence_many(lons, lats, (xs, ys))
+    start, width, round_ = _reach(raw)
     # Headings are true bearings; the grid wedge starts convergence degrees earlier (grid = true - conv).
-    start = np.radians(raw[:, 2] - table[:, Col.CONV]) % TAU
-    width = np.radians(raw[:, 3])
-    table[:, Col.START] = np.where(round_, 0.0, start)
-    table[:, Col.WIDTH] = np.where(round_ | (width >= TAU), TAU, width)
+    table[:, Col.START] = np.where(round_, 0.0, np.radians(start - table[:, Col.CONV]) % TAU)
+    table[:, Col.WIDTH] = np.where(round_, TAU, np.radians(width))
     table[:, Col.RANGE] = raw[:, 4]
     end = table[:, Col.START] + table[:, Col.WIDTH]
     table[:, Col.SIN_S] = np.sin(table[:, Col.START])
@@ -106,12 +122,13 @@ def sector_boxes(table: npt.NDArray[np.float64]) -> tuple[FloatArray, FloatArray
 
 
 def sector_ring(row: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The closed outline of one view-table row's sector as an (m, 2) array of grid coordinates."""
+    """The closed outline of one view-table row's sector, counter-clockwise, as (m, 2) grid coordinates."""
     x, y, r = float(row[Col.X]), float(row[Col.Y]), float(row[Col.RANGE])
     xs, ys = arc_xy(x, y, r, float(row[Col.START]), float(row[Col.WIDTH]))
     if row[Col.WIDTH] < TAU:
         xs, ys = np.concatenate([[x], xs, [x]]), np.concatenate([[y], ys, [y]])
-    return np.column_stack([xs, ys])
+    # Bearings turn clockwise: reversed, the ring runs counter-clockwise as GeoJSON asks.
+    return np.column_stack([xs[::-1], ys[::-1]])
 
 
 def sector_polygon(c: Camera, p: Projector) -> Polygon:
@@ -120,7 +137,7 @@ def sector_polygon(c: Camera, p: Projector) -> Polygon:
 
 
 def sector_polygon_wgs84(c: Camera, p: Projector) -> Polygon:
-    """The camera's view (PTZ: reach) sector in WGS 84 lon/lat."""
+    """The camera's view (PTZ: reach) sector in WGS 84 lon/lat, counter-clockwise."""
     ring = sector_ring(view_columns([c], p)[0])
     lons, lats = p.to_wgs84_many(ring[:, 0], ring[:, 1])
     return Polygon(np.column_stack([lons, lats]))

@@ -1,4 +1,4 @@
-"""An rtree of integer-keyed boxes with cheap single-box queries returning numpy arrays."""
+"""An rtree of integer-keyed boxes with cheap single-box queries."""
 
 from __future__ import annotations
 

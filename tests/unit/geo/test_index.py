@@ -10,7 +10,7 @@ from geo.camera import Camera, Kind
 from geo.crs import Projector
 from geo.errors import GeoError
 from geo.index import CameraIndex, Match
-from geo.region import circle, ellipse, normalise, polygon
+from geo.region import arcband, circle, ellipse, normalise, polygon
 from tests.unit.geo.helpers import BASE_X, BASE_Y, caller_at, camera_at, lonlat
 
 
@@ -128,6 +128,16 @@ def test_ellipse_and_polygon_regions_use_their_shape(projector: Projector, east:
     corners = [(-50, 75), (150, 75), (150, 85), (-40, 85), (-40, 200), (-50, 200)]
     l_shape = [lonlat(projector, dx, dy) for dx, dy in corners]
     assert _ids(index.covering(polygon(projector, [(la, lo) for lo, la in l_shape], 0.9))) == []
+
+
+def test_a_camera_in_the_hole_of_a_ring_does_not_cover_it(projector: Projector) -> None:
+    index = _index(projector, camera_at(projector, 0, 0, "hole", fov_deg=360.0, range_m=40.0),
+                   camera_at(projector, 60, 0, "ring", fov_deg=360.0, range_m=5.0))
+    lon, lat = lonlat(projector, 0, 0)
+    ring = arcband(projector, lat, lon, 50.0, 80.0, 0.0, 360.0, 0.9)
+    (m,) = index.covering(ring)
+    assert m.camera.camera_id == "ring"
+    assert m.coverage == pytest.approx(math.pi * 25 / (math.pi * (80**2 - 50**2)), rel=1e-3)
 
 
 def test_match_ranks_covering_online_first(projector: Projector) -> None:

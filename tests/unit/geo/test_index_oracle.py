@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from shapely.geometry import MultiPoint, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geo import coverage, rank
 from geo.camera import Camera, Kind
 from geo.crs import Projector
 from geo.index import CameraIndex, Match
@@ -20,6 +22,7 @@ from tests.unit.geo import oracle
 from tests.unit.geo.helpers import BASE_X, BASE_Y
 
 PROJECTOR = Projector()
+_FEWER = max(30, settings.get_profile("geo").max_examples // 2)
 COVERAGE_TOLERANCE = 0.02
 
 bearings = st.one_of(st.floats(0.0, 360.0), st.sampled_from([0.0, 0.01, 90.0, 180.0, 359.99, 360.0]))
@@ -118,9 +121,7 @@ def _sorted_by(found: list[Match], key: Any) -> bool:
     return found == sorted(found, key=key)
 
 
-@settings(parent=settings.get_profile("geo"))
-@given(cameras(), st.one_of(circles(), circles(), ellipses(), polygons()))
-def test_covering_agrees_with_the_oracle(cams: list[Camera], case: Case) -> None:
+def _covering_case(cams: list[Camera], case: Case) -> None:
     found = _index(cams).covering(case.region)
     verdicts = {v.camera.camera_id: v for v in oracle.judge_all(cams, case.shape, case.cx, case.cy)}
     _check_covering(found, verdicts, point=case.shape.area == 0.0)
@@ -128,6 +129,12 @@ def test_covering_agrees_with_the_oracle(cams: list[Camera], case: Case) -> None
     for a, b in itertools.pairwise(found):  # clear differences in the exact share keep their order
         va, vb = verdicts[a.camera.camera_id], verdicts[b.camera.camera_id]
         assert va.coverage > vb.coverage - 2 * COVERAGE_TOLERANCE or not (va.sure and vb.sure)
+
+
+@settings(parent=settings.get_profile("geo"))
+@given(cameras(), st.one_of(circles(), circles(), ellipses(), polygons()))
+def test_covering_agrees_with_the_oracle(cams: list[Camera], case: Case) -> None:
+    _covering_case(cams, case)
 
 
 @settings(parent=settings.get_profile("geo"))
@@ -149,9 +156,7 @@ def test_nearby_agrees_with_the_oracle(
         assert (m.aim is not None) == (m.covers and m.camera.kind is Kind.PTZ)
 
 
-@settings(parent=settings.get_profile("geo"))
-@given(cameras(), st.one_of(circles(), ellipses()), st.integers(0, 12), st.integers(1, 30))
-def test_match_is_covering_plus_nearest(cams: list[Camera], case: Case, k: int, limit: int) -> None:
+def _match_case(cams: list[Camera], case: Case, k: int, limit: int) -> None:
     index = _index(cams)
     found = index.match(case.region, k=k, within_m=100.0, limit=limit)
     covering = index.covering(case.region)
@@ -173,6 +178,22 @@ def test_match_is_covering_plus_nearest(cams: list[Camera], case: Case, k: int, 
                 assert (m.aim.pan_deg - m.bearing_deg + 180.0) % 360.0 - 180.0 == pytest.approx(0.0, abs=1e-9)
             else:
                 limits = (m.camera.pan_min_deg, m.camera.pan_max_deg)
-                assert m.aim.pan_deg in {(limit or 0.0) % 360.0 for limit in limits}
+                assert m.aim.pan_deg in {(bound or 0.0) % 360.0 for bound in limits}
         else:
             assert m.aim is None
+
+
+@settings(parent=settings.get_profile("geo"))
+@given(cameras(), st.one_of(circles(), ellipses()), st.integers(0, 12), st.integers(1, 30))
+def test_match_is_covering_plus_nearest(cams: list[Camera], case: Case, k: int, limit: int) -> None:
+    _match_case(cams, case, k, limit)
+
+
+@settings(parent=settings.get_profile("geo"), max_examples=_FEWER)
+@given(cameras(), st.one_of(circles(), ellipses()), st.integers(0, 12), st.integers(1, 30))
+def test_paths_for_many_candidates_agree_with_the_oracle(cams: list[Camera], case: Case, k: int,
+                                                         limit: int) -> None:
+    # Large regions in dense areas take other paths: shares only where needed, numpy shortlists.
+    with mock.patch.object(coverage, "_SELECT_ABOVE", 0), mock.patch.object(rank, "_SHORTLIST_ABOVE", 0):
+        _covering_case(cams, case)
+        _match_case(cams, case, k, limit)

@@ -12,7 +12,15 @@ from shapely.geometry import Point
 
 from geo.camera import Camera, Kind
 from geo.crs import Projector
-from geo.sector import TAU, arc_segments, sector_boxes, sector_polygon, sector_polygon_wgs84, view_columns
+from geo.sector import (
+    TAU,
+    Col,
+    arc_segments,
+    sector_boxes,
+    sector_polygon,
+    sector_polygon_wgs84,
+    view_columns,
+)
 from tests.unit.geo.helpers import BASE_X, BASE_Y, camera_at
 
 
@@ -95,3 +103,33 @@ def test_boxes_hold_their_sectors(heading: float, fov: float, reach: float, kind
     assert mins[0, 0] <= minx + 1e-6 and mins[0, 1] <= miny + 1e-6
     assert maxs[0, 0] >= maxx - 1e-6 and maxs[0, 1] >= maxy - 1e-6
     assert mins[0, 0] >= minx - 0.002 and maxs[0, 1] <= maxy + 0.002
+
+
+def test_polygons_run_counter_clockwise(projector: Projector) -> None:
+    for fov in (30.0, 200.0, 360.0):
+        cam = camera_at(projector, 0, 0, heading_deg=10.0, fov_deg=fov, range_m=40.0)
+        assert sector_polygon(cam, projector).exterior.is_ccw
+        assert sector_polygon_wgs84(cam, projector).exterior.is_ccw
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 360), st.floats(0.5, 360), st.sampled_from(list(Kind)),
+                          st.one_of(st.none(), st.floats(0, 360)), st.one_of(st.none(), st.floats(0, 360))),
+                min_size=1, max_size=20))
+def test_bulk_reach_follows_the_camera_rules(
+    specs: list[tuple[float, float, Kind, float | None, float | None]],
+) -> None:
+    p = Projector()
+    lon, lat = p.to_wgs84(BASE_X, BASE_Y)
+    cams = [Camera(f"c{i}", lat, lon, heading_deg=h, fov_deg=f, kind=k, pan_min_deg=lo, pan_max_deg=hi)
+            for i, (h, f, k, lo, hi) in enumerate(specs)]
+    table = view_columns(cams, p)
+    for cam, row in zip(cams, table, strict=True):
+        width = math.degrees(row[Col.WIDTH])
+        if cam.all_round:
+            assert width == pytest.approx(360.0)
+        else:
+            assert width == pytest.approx(cam.reach_deg, abs=1e-9)
+            grid_start = (cam.reach_start_deg - row[Col.CONV]) % 360.0
+            turn = (math.degrees(row[Col.START]) - grid_start + 180.0) % 360.0 - 180.0
+            assert turn == pytest.approx(0.0, abs=1e-9)
