@@ -12,6 +12,7 @@ from aiohttp import web
 from dispatch.audit.writer import Auditor
 from dispatch.calls.degraded import Degraded
 from dispatch.calls.pipeline import Pipeline
+from dispatch.calls.retention import run_call_retention
 from dispatch.camera_index import LiveIndex
 from dispatch.context import AUDITOR, HUB, INDEX, METRICS, PIPELINE, POLICY, POOL, REVOKED, SETTINGS
 from dispatch.detections.hook import DETECTIONS_HOOK
@@ -90,6 +91,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     background = [
         asyncio.create_task(hub.run_heartbeats(), name="heartbeats"),
         asyncio.create_task(retire(pool, app[SETTINGS].detection_retention_s), name="retention"),
+        asyncio.create_task(run_call_retention(pool, app[SETTINGS].call_retention_s), name="call-retention"),
     ]
     yield
     await hub.close_all()

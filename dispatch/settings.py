@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Detections older than this are deleted (kept while an incident needs them).",
     )
+    call_retention_s: int = Field(
+        default=90 * 86400,
+        gt=0,
+        description="Closed calls, their fixes and events are deleted after this, seconds.",
+    )
     policy_file: Path | None = Field(
         default=None,
         description="TOML access policy (detection kinds and fields per agency); default the bundled one.",
