@@ -26,6 +26,7 @@ from dispatch.listener import Listener
 from dispatch.metrics import Metrics
 from dispatch.mqtt import FrigateBridge
 from dispatch.problems import problem_middleware
+from dispatch.ratelimit import rate_limit
 from dispatch.settings import Settings
 from dispatch.shedding import shedding
 from dispatch.storage import access as access_store
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             security_headers,
             metrics.middleware(),
             problem_middleware,
+            rate_limit(settings.rate_limit_per_s),
             shedding(settings.max_inflight),
         ],
         client_max_size=settings.import_body_limit,

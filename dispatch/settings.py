@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     caller_hash_secret: SecretStr = Field(
         default=SecretStr(""), description="Key of the caller-number hash; generated in data_dir when empty."
     )
+    caller_hash_previous: SecretStr = Field(
+        default=SecretStr(""),
+        description="Earlier caller-hash keys, comma-separated: lookups still find their calls.",
+    )
+    rate_limit_per_s: float = Field(
+        default=200.0, gt=0, description="Requests a second per client address on /v1."
+    )
     media_gateway: str = Field(
         default="http://127.0.0.1:8090/{path}",
         description="Feed URL template with {path} (and {token}); HLS when it has .m3u8.",
@@ -197,6 +204,12 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as out:
                 out.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
+
+    @cached_property
+    def caller_keys(self) -> list[bytes]:
+        """The current caller-hash key first, then the earlier ones (for lookups across a rotation)."""
+        previous = self.caller_hash_previous.get_secret_value().split(",")
+        return [self.caller_key, *(key.strip().encode() for key in previous if key.strip())]
 
     @property
     def metric_srid(self) -> int:

@@ -13,3 +13,8 @@ def caller_fingerprint(key: bytes, number: str | None) -> tuple[str | None, str 
     digits = "".join(ch for ch in number if ch.isdigit())
     digest = hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
     return digest, digits[-3:] or None
+
+
+def lookup_hashes(keys: list[bytes], number: str) -> list[str]:
+    """The number's hash under every key still in use, so that rotating the key loses no lookup."""
+    return [digest for key in keys if (digest := caller_fingerprint(key, number)[0])]

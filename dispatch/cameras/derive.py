@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,11 +32,12 @@ def resolve(camera: CameraIn) -> CameraOut:
     return CameraOut.model_validate(values)
 
 
-def staging_records(cameras: list[CameraOut], projector: Projector) -> list[tuple[Any, ...]]:
+def staging_records(cameras: Sequence[CameraIn | CameraOut], projector: Projector) -> list[tuple[Any, ...]]:
     """COPY rows with the metric point and sector derived once, on write (vectorised over the batch)."""
-    table = view_columns([to_geo(camera) for camera in cameras], projector)
+    records = [camera if isinstance(camera, CameraOut) else resolve(camera) for camera in cameras]
+    table = view_columns([to_geo(camera) for camera in records], projector)
     sectors = sector_ewkb(table, projector.srid)
-    return staging_rows(cameras, table[:, Col.X].tolist(), table[:, Col.Y].tolist(), sectors)
+    return staging_rows(records, table[:, Col.X].tolist(), table[:, Col.Y].tolist(), sectors)
 
 
 def sector_ewkb(table: Table, srid: int) -> list[bytes]:
@@ -59,9 +61,10 @@ def _block(rows: Table, chords: int, wedge: bool, srid: int) -> list[bytes]:
     points = chords + 1 + 2 * wedge
     x, y, radius = rows[:, Col.X, None], rows[:, Col.Y, None], rows[:, Col.RANGE, None]
     start, width = rows[:, Col.START], rows[:, Col.WIDTH]
-    # As geo.sector.arc_xy: start + linspace(0, width, chords + 1), whose last step is exactly the width.
-    theta = start[:, None] + np.arange(chords + 1) * (width / chords)[:, None]
-    theta[:, -1] = start + width
+    # As geo.sector.arc_xy, start + linspace(0, width, chords + 1) whose last step is exactly the width, but
+    # from the end back to the start: geo.sector.sector_ring runs counter-clockwise, against the bearings.
+    theta = start[:, None] + np.arange(chords, -1, -1) * (width / chords)[:, None]
+    theta[:, 0] = start + width
     xy = np.empty((len(rows), points, 2))
     arc = xy[:, 1:-1] if wedge else xy
     arc[..., 0] = x + radius * np.sin(theta)

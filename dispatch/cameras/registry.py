@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from dispatch.cameras.derive import staging_records
-from dispatch.cameras.model import CameraOut
+from dispatch.cameras.model import CameraIn, CameraOut
 from dispatch.gcpause import paused_gc
 from dispatch.storage import cameras as camera_store
 from dispatch.storage.db import transaction
@@ -26,10 +26,11 @@ Progress = Callable[[int], None]
 async def write(
     pool: asyncpg.Pool,
     projector: Projector,
-    cameras: Sequence[CameraOut],
+    cameras: Sequence[CameraIn | CameraOut],
     progress: Progress | None = None,
 ) -> tuple[int, int]:
     """Stores cameras in one transaction (all or nothing); returns (created, updated)."""
+    # CameraIn records are resolved in the worker thread, while the database takes the previous chunk.
     chunks = [list(cameras[start : start + CHUNK]) for start in range(0, len(cameras), CHUNK)]
     with paused_gc():
         async with transaction(pool) as conn, contextlib.aclosing(_derived(chunks, projector)) as rows:
@@ -48,7 +49,7 @@ async def write(
 
 
 async def _derived(
-    chunks: list[list[CameraOut]], projector: Projector
+    chunks: list[list[CameraIn | CameraOut]], projector: Projector
 ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
     """Staging rows chunk by chunk; a worker thread derives the next while the database takes this one."""
     if len(chunks) <= 1 and sum(map(len, chunks)) <= INLINE_MAX:

@@ -13,6 +13,7 @@ from dispatch.auth import guard
 from dispatch.auth.tokens import Principal
 from dispatch.calls.feeds import console_token, expiry
 from dispatch.calls.pipeline import Pipeline, incident_fields
+from dispatch.calls.privacy import lookup_hashes
 from dispatch.context import AUDITOR, PIPELINE, POLICY, SETTINGS
 from dispatch.frames import allowed as allowed_detections
 from dispatch.frames import feed_paths, with_feeds
@@ -119,6 +120,20 @@ async def post_close(request: web.Request) -> web.Response:
     stored = await _run(request, request.app[PIPELINE].close, request.match_info["call_id"], body)
     viewer = Principal(request.headers["X-Callsight-Sender"], "sender")
     return respond(_disclosed(request, stored, viewer))
+
+
+@routes.get("/v1/calls")
+async def calls_by_caller(request: web.Request) -> web.Response:
+    """Open incidents of one caller number (`?caller_number=`), those the viewer's role receives."""
+    settings = request.app[SETTINGS]
+    viewer = guard.person(request, settings)
+    number = request.query.get("caller_number", "")
+    if not any(ch.isdigit() for ch in number) or len(number) > 32:
+        raise invalid([{"field": "caller_number", "message": "give the caller's phone number"}])
+    async with connection(request.app[PIPELINE].pool) as conn:
+        found = await call_store.open_by_caller(conn, lookup_hashes(settings.caller_keys, number))
+    mine = [c for c in found if receives_hotline(viewer.role, c.hotline)]
+    return respond({"incidents": [_disclosed(request, c, viewer, viewed=True) for c in mine]})
 
 
 @routes.get("/v1/calls/{call_id}")

@@ -161,3 +161,13 @@ async def open_for_cameras(conn: asyncpg.Connection, camera_ids: list[str]) -> l
             camera_ids,
         )
     )
+
+
+async def open_by_caller(conn: asyncpg.Connection, hashes: list[str]) -> list[StoredCall]:
+    """Open calls from a caller, by any of the number's keyed hashes."""
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM calls WHERE status = 'open' AND caller_hash = ANY($1::text[])
+            ORDER BY opened_at""",
+        hashes,
+    )
+    return [_call(row) for row in rows]

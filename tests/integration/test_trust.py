@@ -12,11 +12,12 @@ from pathlib import Path
 import psycopg
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
 from dispatch.app import create_app
 from dispatch.auth.tokens import issue, verify
 from dispatch.settings import Settings
-from tests.integration.conftest import TOKEN_KEY
+from tests.integration.conftest import TOKEN_KEY, bearer
 from tests.integration.helpers import Client, seed_cameras
 
 
@@ -74,3 +75,39 @@ async def test_open_data_pages_public_cameras_with_keys_and_limits(
         assert limited.status == 429 and int(limited.headers["Retry-After"]) >= 1
     with psycopg.connect(database_url) as conn:  # every request naming the key counts, refused ones too
         assert conn.execute("SELECT requests FROM api_keys").fetchone() == (5,)
+
+
+async def test_api_rate_limit_answers_429(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"rate_limit_per_s": 5.0}))
+    async with TestClient(TestServer(app)) as client:
+        answers = [await client.get("/v1/cameras/X") for _ in range(8)]
+        statuses = [a.status for a in answers]
+        assert statuses[:5] == [401] * 5 and 429 in statuses[5:]
+        limited = next(a for a in answers if a.status == 429)
+        assert limited.headers["Retry-After"] == "1" and limited.content_type == "application/problem+json"
+        assert (await client.get("/healthz")).status == 200
+
+
+async def test_lookup_by_caller_survives_a_key_rotation(settings: Settings) -> None:
+    from tests.integration.helpers import call_body, post
+
+    old = create_app(
+        settings.model_copy(update={"caller_hash_secret": SecretStr("first-key-0123456789abcdef")})
+    )
+    async with TestClient(TestServer(old)) as client:
+        await post(client, "/v1/calls", call_body("113-ROT-1", number="+84901112223"))
+    rotated = settings.model_copy(
+        update={
+            "caller_hash_secret": SecretStr("second-key-0123456789abcdef"),
+            "caller_hash_previous": SecretStr("first-key-0123456789abcdef"),
+        }
+    )
+    async with TestClient(TestServer(create_app(rotated))) as client:
+        await post(client, "/v1/calls", call_body("113-ROT-2", number="+84901112223"))
+        await post(client, "/v1/calls", call_body("113-ROT-3", number="+84909990000"))
+        found = await client.get("/v1/calls?caller_number=%2B84901112223", headers=bearer("police"))
+        ids = [i["call_id"] for i in (await found.json())["incidents"]]
+        assert ids == ["113-ROT-1", "113-ROT-2"]
+        fire = await client.get("/v1/calls?caller_number=%2B84901112223", headers=bearer("fire"))
+        assert (await fire.json())["incidents"] == []
+        assert (await client.get("/v1/calls?caller_number=x", headers=bearer("police"))).status == 422
