@@ -1,15 +1,30 @@
-"""`callsight serve` as a real process: it starts, reports ready, and stops on SIGTERM."""
+"""`callsight serve` as real processes: ready, HTTPS, SIGTERM, and two instances sharing one database."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import websockets
+
+from dispatch.auth.signing import signed_headers
+from dispatch.auth.tokens import issue
+from tests.integration.helpers import SEED, call_body
+
+KEY = "serve-test-key-0123456789abcdef0123"
+SENDER_SECRET = "serve-test-sender-secret"
+CLI = str(Path(sys.executable).parent / "callsight")
 
 
 def _free_port() -> int:
@@ -18,58 +33,63 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _ready(port: int) -> int:
+def _status(url: str, context: ssl.SSLContext | None = None) -> int:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as response:
+        with urllib.request.urlopen(url, timeout=1, context=context) as response:
             return int(response.status)
     except OSError:
         return 0
 
 
-def test_serve_starts_ready_and_stops_on_sigterm(database_url: str, tmp_path: Path) -> None:
+@contextmanager
+def serving(database_url: str, data: Path, **extra: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """A `callsight serve` process on a free port, ready; killed if the test leaves it running."""
     port = _free_port()
     env = {
         **os.environ,
         "CALLSIGHT_DATABASE_URL": database_url,
         "CALLSIGHT_PORT": str(port),
-        "CALLSIGHT_DATA_DIR": str(tmp_path),
-        "CALLSIGHT_LOG_FORMAT": "json",
+        "CALLSIGHT_DATA_DIR": str(data),
+        "CALLSIGHT_TOKEN_SECRET": KEY,
+        "CALLSIGHT_WEBHOOK_SECRETS": f"tel={SENDER_SECRET}",
+        **extra,
     }
-    cli = Path(sys.executable).parent / "callsight"
-    process = subprocess.Popen([str(cli), "serve"], env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([CLI, "serve"], env=env, stderr=subprocess.PIPE, text=True)
+    scheme = "https" if "CALLSIGHT_TLS_CERT" in extra else "http"
+    context = _trusting(extra.get("CALLSIGHT_TLS_CERT"))
     try:
         deadline = time.monotonic() + 60
-        while _ready(port) != 200 and time.monotonic() < deadline:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        while _status(f"{scheme}://127.0.0.1:{port}/readyz", context) != 200:
+            assert process.poll() is None and time.monotonic() < deadline, "service did not become ready"
             time.sleep(0.2)
-        assert _ready(port) == 200
+        yield process, port
     finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _trusting(cert: str | None) -> ssl.SSLContext | None:
+    if cert is None:
+        return None
+    context = ssl.create_default_context(cafile=cert)
+    context.check_hostname = False
+    return context
+
+
+def test_serve_starts_ready_and_stops_on_sigterm(database_url: str, tmp_path: Path) -> None:
+    with serving(database_url, tmp_path, CALLSIGHT_LOG_FORMAT="json") as (process, _port):
         process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=15)
-    logs = process.stderr.read() if process.stderr else ""
-    assert code == 0
-    assert '"message": "camera index loaded' in logs or '"message":"camera index loaded' in logs
+        assert process.wait(timeout=15) == 0
+        logs = process.stderr.read() if process.stderr else ""
+    lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    assert any(line["message"].startswith("camera index loaded") for line in lines)
 
 
 def test_sigterm_tells_consoles_to_reconnect(database_url: str, tmp_path: Path) -> None:
-    import asyncio
+    token = issue(KEY.encode(), "police", 60)
 
-    import websockets
-
-    from dispatch.auth.tokens import issue
-
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CALLSIGHT_DATABASE_URL": database_url,
-        "CALLSIGHT_PORT": str(port),
-        "CALLSIGHT_DATA_DIR": str(tmp_path),
-        "CALLSIGHT_TOKEN_SECRET": "serve-test-key-0123456789abcdef0123",
-    }
-    process = subprocess.Popen([str(Path(sys.executable).parent / "callsight"), "serve"], env=env)
-    token = issue(b"serve-test-key-0123456789abcdef0123", "police", 60)
-
-    async def watch() -> tuple[int | None, float]:
+    async def watch(process: subprocess.Popen[str], port: int) -> tuple[int | None, float]:
         async with websockets.connect(f"ws://127.0.0.1:{port}/v1/consoles/ws?access_token={token}") as ws:
             await ws.recv()
             process.send_signal(signal.SIGTERM)
@@ -80,21 +100,13 @@ def test_sigterm_tells_consoles_to_reconnect(database_url: str, tmp_path: Path) 
             except websockets.ConnectionClosed as closed:
                 return closed.rcvd.code if closed.rcvd else None, time.monotonic() - started
 
-    try:
-        deadline = time.monotonic() + 60
-        while _ready(port) != 200 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        code, waited = asyncio.run(watch())
+    with serving(database_url, tmp_path) as (process, port):
+        code, waited = asyncio.run(watch(process, port))
         assert code == 1012 and waited < 5
         assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
 
 
 def test_serves_https_when_given_a_certificate(database_url: str, tmp_path: Path) -> None:
-    import ssl
-
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [
@@ -116,27 +128,50 @@ def test_serves_https_when_given_a_certificate(database_url: str, tmp_path: Path
         check=True,
         capture_output=True,
     )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CALLSIGHT_DATABASE_URL": database_url,
-        "CALLSIGHT_PORT": str(port),
-        "CALLSIGHT_DATA_DIR": str(tmp_path),
-        "CALLSIGHT_TLS_CERT": str(cert),
-        "CALLSIGHT_TLS_KEY": str(key),
-    }
-    process = subprocess.Popen([str(Path(sys.executable).parent / "callsight"), "serve"], env=env)
-    context = ssl.create_default_context(cafile=str(cert))
-    context.check_hostname = False
-    try:
-        deadline, status = time.monotonic() + 30, 0
-        while status != 200 and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=context) as answer:
-                    status = answer.status
-            except OSError:
-                time.sleep(0.3)
-        assert status == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with serving(database_url, tmp_path, CALLSIGHT_TLS_CERT=str(cert), CALLSIGHT_TLS_KEY=str(key)) as (
+        _,
+        port,
+    ):
+        assert _status(f"https://127.0.0.1:{port}/healthz", _trusting(str(cert))) == 200
+        assert _status(f"http://127.0.0.1:{port}/healthz") == 0
+
+
+def _post(port: int, path: str, body: dict[str, object]) -> int:
+    raw = json.dumps(body).encode()
+    headers = {**signed_headers("tel", SENDER_SECRET.encode(), raw), "Content-Type": "application/json"}
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=raw,
+        headers=headers,
+        method="PUT" if path.startswith("/v1/cameras/") else "POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(response.status)
+
+
+def test_two_processes_share_calls_and_cameras(database_url: str, tmp_path: Path) -> None:
+    token = issue(KEY.encode(), "police", 60)
+    camera_id, lat, lon = SEED[0][0], SEED[0][1], SEED[0][2]
+
+    async def listen(port: int) -> dict[str, object]:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/v1/consoles/ws?access_token={token}") as ws:
+            await ws.recv()
+            await asyncio.to_thread(_post, port_a, "/v1/calls", call_body("113-TWO", lat=lat, lon=lon))
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if frame["type"] == "incident.opened":
+                    return dict(frame)
+
+    with (
+        serving(database_url, tmp_path / "a") as (_, port_a),
+        serving(database_url, tmp_path / "b") as (_, port_b),
+    ):
+        camera = {"lat": lat, "lon": lon + 0.0005, "heading_deg": 270, "fov_deg": 90, "range_m": 100}
+        assert _post(port_a, f"/v1/cameras/{camera_id}", camera) in (200, 201)
+        time.sleep(0.5)  # B hears of the new camera through LISTEN/NOTIFY
+        query = f"http://127.0.0.1:{port_b}/v1/cameras/covering?lat={lat}&lon={lon}&radius_m=5&access_token={token}"
+        with urllib.request.urlopen(query, timeout=5) as answer:
+            assert [c["camera_id"] for c in json.load(answer)["cameras"]] == [camera_id]
+        frame = asyncio.run(listen(port_b))
+        cameras = frame["cameras"]
+        assert isinstance(cameras, list) and cameras[0]["camera_id"] == camera_id
