@@ -46,7 +46,8 @@ class NearbyQuery(BaseModel):
 
 def _parse(model: type[M], request: web.Request) -> M:
     try:
-        return model.model_validate(dict(request.query))
+        # access_token is a credential (browsers cannot set headers on every request), not a query field.
+        return model.model_validate({k: v for k, v in request.query.items() if k != "access_token"})
     except ValidationError as exc:
         raise from_validation(exc) from None
 
