@@ -6,13 +6,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, web
 
-from dispatch.access import Subscription, may_see
 from dispatch.audit.writer import Auditor
 from dispatch.auth.tokens import Principal
 from dispatch.calls.feeds import console_token
@@ -21,54 +20,12 @@ from dispatch.frames import Rendered, control, render
 from dispatch.metrics import Metrics
 from dispatch.settings import Settings
 from dispatch.storage.events import Event
+from dispatch.streams import BUFFER, HOLD_S, Connection, Stream
 
 log = logging.getLogger(__name__)
 CLOSE_TOO_SLOW = 4008
 CLOSE_REVOKED = 4001
-BUFFER = 5000
 Replay = Callable[[int, datetime], Awaitable[list[Event]]]
-
-
-class Connection:
-    """One WebSocket: a bounded queue drained by its own sender task."""
-
-    def __init__(self, ws: web.WebSocketResponse, limit: int) -> None:
-        self.ws = ws
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(limit)
-        self.last_sent = time.monotonic()
-        self.cut_off = False
-
-    def offer(self, frame: bytes) -> bool:
-        """Queues a frame; False when the console has stopped reading."""
-        try:
-            self.queue.put_nowait(frame)
-            return True
-        except asyncio.QueueFull:
-            return False
-
-    async def drain(self) -> None:
-        """Sends queued frames in order until the socket closes."""
-        while not self.ws.closed:
-            frame = await self.queue.get()
-            # Frames are UTF-8 JSON already: send them as text without decoding and re-encoding.
-            await self.ws.send_frame(frame, WSMsgType.TEXT)
-            self.last_sent = time.monotonic()
-
-
-class Stream:
-    """What one console token receives: its seq counter, its filter, and recent frames for resume."""
-
-    def __init__(self, principal: Principal) -> None:
-        self.principal = principal
-        self.subscription = Subscription()
-        self.seq = 0
-        self.sent: deque[tuple[int, Event]] = deque(maxlen=BUFFER)
-        self.connections: set[Connection] = set()
-        self.pending: list[Event] | None = None
-        self.idle_since = time.monotonic()
-
-    def wants(self, event: Event) -> bool:
-        return may_see(self.principal, self.subscription, event.hotline, event.area)
 
 
 class Hub:
@@ -97,7 +54,7 @@ class Hub:
             if not stream.wants(event):
                 continue
             if stream.pending is not None:
-                stream.pending.append(event)
+                stream.pending.append(event)  # a new stream waits for its first resume
                 continue
             rendered = self._rendered(event, stream.principal.role, by_role)
             if rendered is not None:
@@ -112,11 +69,13 @@ class Hub:
         return cache[role]
 
     def _deliver(self, stream: Stream, event: Event, rendered: Rendered) -> None:
-        stream.seq += 1
-        stream.sent.append((stream.seq, event))
-        frame = self._stamp(stream, rendered, stream.seq)
+        seq = stream.record(event)
+        live = [conn for conn in stream.connections if not conn.held]
+        if seq is None or not live:
+            return  # already delivered (replay and live overlap), or kept for the held connections' release
+        frame = self._stamp(stream, rendered, seq)
         self._disclose(stream, event, rendered)
-        for conn in list(stream.connections):
+        for conn in live:
             if not conn.offer(frame):
                 self._cut_off(stream, conn)
 
@@ -156,69 +115,97 @@ class Hub:
         )
 
     def attach(self, principal: Principal, ws: web.WebSocketResponse) -> tuple[Stream, Connection]:
-        """Adds a connection to its token's stream (created on first use)."""
+        """Adds a held connection to its token's stream (created on first use); see `resume`."""
         stream = self.streams.get(principal.token_id)
         if stream is None:
-            stream = self.streams[principal.token_id] = Stream(principal)
-        conn = Connection(ws, self.settings.console_queue)
+            stream = self.streams[principal.token_id] = Stream(principal, fresh=True)
+        conn = Connection(ws, self.settings.console_queue, stream.seq)
         stream.connections.add(conn)
         self.metrics.consoles.inc()
-        conn.offer(
-            control(
-                "hello",
-                stream.seq,
-                console=principal.name,
-                agency=principal.role,
-                areas=sorted(principal.areas),
-            )
+        hello = control(
+            "hello", stream.seq, console=principal.name, agency=principal.role, areas=sorted(principal.areas)
         )
+        conn.offer(hello)
+        conn.release = asyncio.get_running_loop().create_task(self._release_later(stream, conn))
         return stream, conn
+
+    async def _release_later(self, stream: Stream, conn: Connection) -> None:
+        await asyncio.sleep(HOLD_S)
+        await self.start(stream, conn)
+
+    async def start(self, stream: Stream, conn: Connection) -> None:
+        """Live frames for a console that did not resume (it subscribed or stayed silent): all since hello."""
+        if conn.held:
+            self._settle(stream)
+            await self._release(stream, conn, conn.hello_seq)
 
     def detach(self, stream: Stream, conn: Connection) -> None:
         """Removes a closed connection; the stream stays for resume until the window passes."""
         stream.connections.discard(conn)
+        if conn.release is not None:
+            conn.release.cancel()
         self.metrics.consoles.dec()
         stream.idle_since = time.monotonic()
 
     async def resume(
         self, stream: Stream, conn: Connection, after_seq: int, after_event_id: int | None
     ) -> None:
-        """Replays what this stream missed after `after_seq`, or sends reset when that is gone."""
-        oldest = stream.sent[0][0] if stream.sent else stream.seq + 1
-        if stream.seq >= after_seq >= oldest - 1:
-            for seq, event in [item for item in stream.sent if item[0] > after_seq]:
+        """Replays what the console missed after `after_seq` (from memory, or from the events table when it
+        comes from another instance and names `after_event_id`), or sends reset when that is gone."""
+        if stream.pending is not None and after_event_id is not None:
+            await self._replay_from_store(stream, after_seq, after_event_id)
+        elif stream.pending is not None or not stream.holds(after_seq):
+            self._settle(stream)
+            conn.offer(control("reset", stream.seq, reason="the missed events are no longer kept"))
+            after_seq = conn.hello_seq
+        await self._release(stream, conn, after_seq)
+
+    async def _replay_from_store(self, stream: Stream, after_seq: int, after_event_id: int) -> None:
+        # New here: what the console missed is in the events table; events that arrived live meanwhile were
+        # kept in `pending`. Both go out in id order (ids follow commit order), each once.
+        window = datetime.now(UTC) - timedelta(seconds=self.settings.resume_window_s)
+        try:
+            missed = await self.replay(after_event_id, window)
+        except Exception:
+            log.exception("resume from the events table failed; the console gets reset")
+            missed = []
+        pending, stream.pending = stream.pending or [], None
+        stream.seq = max(stream.seq, after_seq)
+        for event in sorted({e.event_id: e for e in [*missed, *pending]}.values(), key=lambda e: e.event_id):
+            if event.event_id > after_event_id:
+                self._record_for(stream, event)
+
+    def _settle(self, stream: Stream) -> None:
+        """Ends a new stream's wait for its first resume: what was kept back is delivered."""
+        pending, stream.pending = stream.pending, None
+        for event in pending or []:
+            self._record_for(stream, event)
+
+    def _record_for(self, stream: Stream, event: Event) -> None:
+        if stream.wants(event) and render(event, self.settings, self.policy, stream.principal.role):
+            stream.record(event)
+
+    async def _release(self, stream: Stream, conn: Connection, after_seq: int) -> None:
+        """Sends a held connection all after `after_seq`, waiting for room, then lets live frames in."""
+        while conn.held:
+            missed = stream.since(after_seq)
+            if not missed:
+                conn.held = False  # no await since the check: nothing can slip in between
+                return
+            for seq, event in missed:
                 rendered = render(event, self.settings, self.policy, stream.principal.role)
                 if rendered is not None:
                     self._disclose(stream, event, rendered)
-                    conn.offer(self._stamp(stream, rendered, seq))
-            return
-        if after_event_id is None or stream.seq > 0:
-            conn.offer(control("reset", stream.seq, reason="the missed events are no longer kept"))
-            return
-        await self._replay_from_store(stream, after_seq, after_event_id)
-
-    async def _replay_from_store(self, stream: Stream, after_seq: int, after_event_id: int) -> None:
-        # Another instance served this stream before: rebuild it from the events table, holding live events
-        # back until the replay is done so that nothing is sent twice or out of order.
-        stream.pending = []
-        stream.seq = after_seq
-        try:
-            window = datetime.now(UTC) - timedelta(seconds=self.settings.resume_window_s)
-            missed = await self.replay(after_event_id, window)
-        finally:
-            pending, stream.pending = stream.pending or [], None
-        last = after_event_id
-        for event in [*missed, *pending]:
-            rendered = render(event, self.settings, self.policy, stream.principal.role)
-            if event.event_id > last and stream.wants(event) and rendered is not None:
-                self._deliver(stream, event, rendered)
-                last = event.event_id
+                    if not await conn.put(self._stamp(stream, rendered, seq)):
+                        self._cut_off(stream, conn)
+                        return
+                after_seq = seq
 
     def heartbeats(self) -> None:
         """Sends a heartbeat to every connection idle longer than the heartbeat interval."""
         now = time.monotonic()
         for stream in list(self.streams.values()):
-            for conn in list(stream.connections):
+            for conn in [c for c in stream.connections if not c.held]:
                 if now - conn.last_sent >= self.settings.heartbeat_s and conn.queue.empty():
                     conn.last_sent = now
                     if not conn.offer(control("heartbeat", stream.seq)):

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from dispatch.access import Subscription
 from dispatch.auth import guard
 from dispatch.context import HUB, SETTINGS
-from dispatch.hub import Connection, Hub, Stream
+from dispatch.hub import Hub
+from dispatch.streams import Connection, Stream
 
 routes = web.RouteTableDef()
 log = logging.getLogger(__name__)
@@ -67,5 +68,6 @@ async def _handle(hub: Hub, stream: Stream, conn: Connection, text: str) -> None
         return
     if isinstance(message, Subscribe):
         stream.subscription = Subscription(frozenset(message.hotlines), frozenset(message.areas))
+        await hub.start(stream, conn)
     else:
         await hub.resume(stream, conn, message.after_seq, message.after_event_id)

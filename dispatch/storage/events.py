@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 CHANNEL = "callsight_events"
+EVENT_ORDER_LOCK = 0x63616C6C  # one key for every instance
 _COLUMNS = "event_id, created_at, type, incident_id, hotline, area, payload"
 
 
@@ -39,6 +40,9 @@ async def append(
     payload: dict[str, Any],
 ) -> Event:
     """Stores an event and queues its NOTIFY, both effective only when the transaction commits."""
+    # Held until COMMIT: event ids then follow commit order, so "everything after id N" misses nothing
+    # that commits later with a lower id (resume relies on it). The lock is taken last in a transaction.
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", EVENT_ORDER_LOCK)
     row = await conn.fetchrow(
         f"INSERT INTO events (type, incident_id, hotline, area, payload) VALUES ($1, $2, $3, $4, $5) "
         f"RETURNING {_COLUMNS}",
