@@ -110,6 +110,22 @@ class Incident(BaseModel):
     detections: list[dict[str, Any]]
 
 
+class IncidentList(BaseModel):
+    incidents: list[Incident]
+
+
+class DetectionRejection(BaseModel):
+    index: int
+    detection_id: str | None
+    reason: str
+
+
+class DetectionBatchResult(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: list[DetectionRejection]
+
+
 class MediaAuthIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     user: str = ""

@@ -50,6 +50,7 @@ class Hub:
         if len(self.seen) > 10 * BUFFER:
             self.seen.popitem(last=False)
         by_role: dict[str, Rendered | None] = {}
+        reached: list[Principal] = []
         for stream in list(self.streams.values()):
             if not stream.wants(event):
                 continue
@@ -57,10 +58,12 @@ class Hub:
                 stream.pending.append(event)  # a new stream waits for its first resume
                 continue
             rendered = self._rendered(event, stream.principal.role, by_role)
-            if rendered is not None:
-                self._deliver(stream, event, rendered)
-        if any(by_role.values()):
+            if rendered is not None and self._deliver(stream, event, rendered):
+                reached.append(stream.principal)
+        shown = next((r for r in by_role.values() if r is not None), None)
+        if shown is not None:
             self.metrics.events.labels(event.type).inc()
+            self._disclose(event, reached, shown.paths, shown.expires)
 
     def _rendered(self, event: Event, role: str, cache: dict[str, Rendered | None]) -> Rendered | None:
         # Serialise once per audience (agency), not once per console.
@@ -68,34 +71,38 @@ class Hub:
             cache[role] = render(event, self.settings, self.policy, role)
         return cache[role]
 
-    def _deliver(self, stream: Stream, event: Event, rendered: Rendered) -> None:
+    def _deliver(self, stream: Stream, event: Event, rendered: Rendered) -> bool:
+        """Records the event on the stream and sends it to its live connections; True if any got it."""
         seq = stream.record(event)
         live = [conn for conn in stream.connections if not conn.held]
         if seq is None or not live:
-            return  # already delivered (replay and live overlap), or kept for the held connections' release
+            return False  # already delivered (replay and live overlap), or kept for the held ones' release
         frame = self._stamp(stream, rendered, seq)
-        self._disclose(stream, event, rendered)
         for conn in live:
             if not conn.offer(frame):
                 self._cut_off(stream, conn)
+        return True
 
-    def _disclose(self, stream: Stream, event: Event, rendered: Rendered) -> None:
-        # Every delivery to a console, and every feed token it carries, is one audit row.
-        who = stream.principal
-        reason = f"incident {event.incident_id}" if event.incident_id else None
+    def _disclose(self, event: Event, reached: list[Principal], paths: list[str], expires: int) -> None:
+        # One audit row per event and delivery round, naming every console it reached and the feeds their
+        # tokens open: a row per console would be hundreds of rows per call and could not keep up.
+        if not reached:
+            return
         subject: dict[str, object] = {
             "event_id": event.event_id,
             "type": event.type,
             "incident_id": str(event.incident_id),
-            "token_id": who.token_id,
+            "consoles": [{"name": p.name, "agency": p.role, "token_id": p.token_id} for p in reached],
         }
         if event.type == "detection":
             subject["detection_id"] = event.payload["detection"]["detection_id"]
+        if paths:
+            subject["feeds"] = {"cameras": paths, "expires": expires}
         action = "detection.delivered" if event.type == "detection" else "incident.delivered"
-        self.auditor.record(who.name, who.role, action, subject, reason)
-        if rendered.paths:
-            grant = {**subject, "cameras": rendered.paths, "expires": rendered.expires}
-            self.auditor.record(who.name, who.role, "feed.granted", grant, reason)
+        agencies = sorted({p.role for p in reached})
+        actor = reached[0].name if len(reached) == 1 else f"{len(reached)} consoles"
+        reason = f"incident {event.incident_id}" if event.incident_id else None
+        self.auditor.record(actor, ",".join(agencies), action, subject, reason)
 
     def _stamp(self, stream: Stream, rendered: Rendered, seq: int) -> bytes:
         token = None
@@ -195,7 +202,7 @@ class Hub:
             for seq, event in missed:
                 rendered = render(event, self.settings, self.policy, stream.principal.role)
                 if rendered is not None:
-                    self._disclose(stream, event, rendered)
+                    self._disclose(event, [stream.principal], rendered.paths, rendered.expires)
                     if not await conn.put(self._stamp(stream, rendered, seq)):
                         self._cut_off(stream, conn)
                         return

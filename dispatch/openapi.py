@@ -143,6 +143,7 @@ def document() -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 "signedSender": {"type": "apiKey", "in": "header", "name": "X-Callsight-Signature"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
             },
         },
     }

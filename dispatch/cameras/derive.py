@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import Any
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 
 from dispatch.cameras.model import CameraIn, CameraOut, to_geo
-from dispatch.storage.cameras import staging_rows
+from dispatch.storage import cameras as camera_store
 from geo.crs import Projector, to_wgs84_from
 from geo.sector import TAU, Col, arc_segments, view_columns
 
-# EWKB (PostGIS' WKB with an SRID): little-endian polygon of one ring, then the ring's x/y pairs.
-_EWKB_POLYGON = 3 | 0x20000000
+WGS84 = 4326
+# EWKB (PostGIS' WKB with an SRID), little-endian: a point, or a polygon of one ring then its x/y pairs.
+_SRID_FLAG = 0x20000000
+_POINT = np.dtype([("order", "u1"), ("kind", "<u4"), ("srid", "<u4"), ("xy", "<f8", (2,))])
 _HEADER = struct.Struct("<BIIII")  # byte order, type, SRID, rings, points
 _HEADER_SIZE = _HEADER.size
 Table = npt.NDArray[np.float64]
@@ -32,12 +34,24 @@ def resolve(camera: CameraIn) -> CameraOut:
     return CameraOut.model_validate(values)
 
 
-def staging_records(cameras: Sequence[CameraIn | CameraOut], projector: Projector) -> list[tuple[Any, ...]]:
-    """COPY rows with the metric point and sector derived once, on write (vectorised over the batch)."""
-    records = [camera if isinstance(camera, CameraOut) else resolve(camera) for camera in cameras]
-    table = view_columns([to_geo(camera) for camera in records], projector)
-    sectors = sector_ewkb(table, projector.srid)
-    return staging_rows(records, table[:, Col.X].tolist(), table[:, Col.Y].tolist(), sectors)
+def copy_chunk(cameras: Sequence[CameraIn | CameraOut], projector: Projector) -> camera_store.CopyChunk:
+    """Binary COPY data of cameras with their points and sector derived once, on write."""
+    records = list(map(_placed, cameras))
+    geos = [to_geo(camera) for camera in records]
+    table = view_columns(geos, projector)
+    wgs84 = point_ewkb(np.array([(g.lon, g.lat) for g in geos], np.float64).reshape(-1, 2), WGS84)
+    metric = point_ewkb(table[:, [Col.X, Col.Y]], projector.srid)
+    return camera_store.copy_chunk(records, wgs84, metric, sector_ewkb(table, projector.srid))
+
+
+def _placed(camera: CameraIn | CameraOut) -> CameraOut:
+    """The record as stored; a CameraIn already in WGS 84 has every field a CameraOut has."""
+    if isinstance(camera, CameraOut):
+        return camera
+    if camera.lat is None or camera.lon is None:
+        return resolve(camera)
+    # Validating it a second time, as a CameraOut, would take longer than deriving its sector.
+    return cast(CameraOut, camera)
 
 
 def sector_ewkb(table: Table, srid: int) -> list[bytes]:
@@ -72,7 +86,19 @@ def _block(rows: Table, chords: int, wedge: bool, srid: int) -> list[bytes]:
     if wedge:  # the apex closes the wedge at both ends of the ring
         xy[:, 0] = xy[:, -1] = rows[:, [Col.X, Col.Y]]
     records = np.empty((len(rows), _HEADER_SIZE + 16 * points), np.uint8)
-    records[:, :_HEADER_SIZE] = np.frombuffer(_HEADER.pack(1, _EWKB_POLYGON, srid, 1, points), np.uint8)
+    header = _HEADER.pack(1, 3 | _SRID_FLAG, srid, 1, points)
+    records[:, :_HEADER_SIZE] = np.frombuffer(header, np.uint8)
     records[:, _HEADER_SIZE:] = xy.view(np.uint8).reshape(len(rows), -1)
-    blob, size = records.tobytes(), records.shape[1]
+    return _split(records.tobytes(), records.shape[1])
+
+
+def point_ewkb(xy: Table, srid: int) -> list[bytes]:
+    """EWKB of points given as (n, 2) x/y (lon/lat in WGS 84)."""
+    records = np.empty(len(xy), _POINT)
+    records["order"], records["kind"], records["srid"], records["xy"] = 1, 1 | _SRID_FLAG, srid, xy
+    return _split(records.tobytes(), _POINT.itemsize)
+
+
+def _split(blob: bytes, size: int) -> list[bytes]:
+    """Fixed-size records out of one buffer."""
     return [blob[at : at + size] for at in range(0, len(blob), size)]

@@ -22,11 +22,13 @@ def _content_type(path: Path) -> str:
 
 def import_file(settings: Settings, path: Path, all_or_nothing: bool) -> int:
     """Imports a file; returns the exit status (1 when rows were rejected)."""
+    print(f"reading {path.name}", file=sys.stderr)  # a million cameras take a while to read
     try:
         batch = parse_import(path.read_bytes(), _content_type(path), TypeDefaults())
     except ImportFormatError as exc:
         print(f"cannot import {path.name}: {exc}", file=sys.stderr)
         return 2
+    print(f"read {len(batch.cameras)} cameras, {len(batch.rejected)} rejected", file=sys.stderr)
     for item in batch.rejected:
         print(f"rejected #{item.index} {item.camera_id or ''}: {item.reason}", file=sys.stderr)
     if batch.rejected and all_or_nothing:

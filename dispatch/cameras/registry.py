@@ -6,11 +6,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import asyncpg
 
-from dispatch.cameras.derive import staging_records
+from dispatch.cameras.derive import copy_chunk
 from dispatch.cameras.model import CameraIn, CameraOut
 from dispatch.gcpause import paused_gc
 from dispatch.storage import cameras as camera_store
@@ -34,14 +33,14 @@ async def write(
     chunks = [list(cameras[start : start + CHUNK]) for start in range(0, len(cameras), CHUNK)]
     with paused_gc():
         async with transaction(pool) as conn, contextlib.aclosing(_derived(chunks, projector)) as rows:
-            bulk = camera_store.BulkWrite(conn, projector.srid)
-            await bulk.start(len(cameras))
+            bulk = camera_store.BulkWrite(conn)
+            await bulk.start(len(cameras), unique=len({c.camera_id for c in cameras}) == len(cameras))
             done = 0
-            async for records in rows:
-                await bulk.add(records)
+            async for chunk in rows:
+                await bulk.add(chunk)
                 if progress and done:  # one chunk behind: the last one counts once committed
                     progress(done)
-                done = len(records)
+                done = chunk.rows
             counts = await bulk.finish()
     if progress and done:
         progress(done)
@@ -50,17 +49,17 @@ async def write(
 
 async def _derived(
     chunks: list[list[CameraIn | CameraOut]], projector: Projector
-) -> AsyncGenerator[list[tuple[Any, ...]], None]:
-    """Staging rows chunk by chunk; a worker thread derives the next while the database takes this one."""
+) -> AsyncGenerator[camera_store.CopyChunk, None]:
+    """COPY data chunk by chunk; a worker thread derives the next while the database takes this one."""
     if len(chunks) <= 1 and sum(map(len, chunks)) <= INLINE_MAX:
         for chunk in chunks:
-            yield staging_records(chunk, projector)
+            yield copy_chunk(chunk, projector)
         return
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(1, thread_name_prefix="derive") as worker:
-        pending = loop.run_in_executor(worker, staging_records, chunks[0], projector)
+        pending = loop.run_in_executor(worker, copy_chunk, chunks[0], projector)
         for following in chunks[1:]:
-            records = await pending
-            pending = loop.run_in_executor(worker, staging_records, following, projector)
-            yield records
+            ready = await pending
+            pending = loop.run_in_executor(worker, copy_chunk, following, projector)
+            yield ready
         yield await pending

@@ -1,11 +1,13 @@
-"""Camera registry queries: bulk upsert through COPY, reads, deletes, heartbeats and the PostGIS match."""
+"""Camera registry queries: bulk writes through binary COPY, reads, deletes, heartbeats."""
 
 from __future__ import annotations
 
+import functools
 import math
+import struct
 from collections.abc import Sequence
-from operator import attrgetter
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 import asyncpg
 import orjson
@@ -13,7 +15,7 @@ import orjson
 from dispatch.cameras.model import CameraOut, Streams
 
 CHANNEL = "callsight_cameras"
-# From this many cameras, and when they at least double the table, GiST indexes are dropped and rebuilt.
+# From this many cameras, and when they at least triple the table, GiST indexes are dropped and rebuilt.
 REBUILD_MIN_ROWS = 100_000
 BULK_TIMEOUT_S = 600.0
 _FIELDS = (
@@ -38,26 +40,49 @@ _FIELDS = (
     "tags",
     "public",
 )
-# The staging rows stay in the row (no TOAST compression) up to a page; sectors are EWKB of ~2 kB each.
+_SELECT = "SELECT " + ", ".join(_FIELDS) + " FROM cameras"
+
+# Binary COPY: texts, then streams, tags and pan limits (null but for tags), fixed-size fields, sector EWKB.
+_TEXTS = ("camera_id", "name", "kind", "quality", "status", "area", "owner")
+_FLOATS = ("lat", "lon", "height_m", "heading_deg", "fov_deg", "range_m")
+_MIXED = ("stream_rtsp", "stream_path", "tags", "pan_min_deg", "pan_max_deg")
+COPY_COLUMNS = (*_TEXTS, *_MIXED, *_FLOATS, "connected", "public", "geom", "point_m", "sector_m")
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, no flags, no header extension
+_COPY_TRAILER = b"\xff\xff"
+_COUNT = struct.pack(">h", len(COPY_COLUMNS))
+_I4 = struct.Struct(">i").pack
+_NULL = _I4(-1)
+_FLOAT = struct.Struct(">id").pack
+_TAIL = struct.Struct(">" + "id" * 6 + "i?" * 2 + "i25s" * 2)  # each with its length, as COPY has it
+_unique_texts = itemgetter(*_TEXTS[:2])
+_repeated_texts = itemgetter(*_TEXTS[2:])
+
+# The staging rows stay in the row (no TOAST compression attempt) up to a page: sectors run to ~2 kB.
 _STAGING = """
-CREATE TEMP TABLE IF NOT EXISTS camera_staging (
-    camera_id text, name text, lat float8, lon float8, height_m float8, heading_deg float8, fov_deg float8,
-    range_m float8, kind text, pan_min_deg float8, pan_max_deg float8, quality text, connected bool,
-    status text, stream_rtsp text, stream_path text, area text, owner text, tags text, public bool,
-    x float8, y float8, sector bytea
-) WITH (toast_tuple_target = 8160) ON COMMIT DROP
+CREATE TEMP TABLE IF NOT EXISTS camera_staging (LIKE cameras INCLUDING DEFAULTS)
+WITH (toast_tuple_target = 8160) ON COMMIT DROP
 """
+# A row that would not change is left alone: re-importing a registry rewrites only what changed.
 _MERGE = """
 WITH merged AS (
-    INSERT INTO cameras ({cols}, geom, point_m, sector_m, updated_at)
-    SELECT {cols_cast}, ST_SetSRID(ST_MakePoint(lon, lat), 4326), ST_SetSRID(ST_MakePoint(x, y), $1),
-           ST_GeomFromEWKB(sector), now()
-    FROM camera_staging
+    INSERT INTO cameras SELECT * FROM camera_staging
     ON CONFLICT (camera_id) DO UPDATE SET {updates}, updated_at = now()
-    RETURNING (xmax = 0) AS inserted
+    WHERE ({old}) IS DISTINCT FROM ({new})
+    RETURNING xmax = 0 AS inserted
 )
-SELECT count(*) FILTER (WHERE inserted) AS created, count(*) AS written FROM merged
+SELECT count(*) FROM merged WHERE inserted
 """
+
+
+def _merge_sql() -> str:
+    stored = (*_FIELDS[1:], "geom", "point_m", "sector_m")
+    updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in stored)
+    old = ", ".join(f"cameras.{f}" for f in stored)
+    new = ", ".join(f"EXCLUDED.{f}" for f in stored)
+    return _MERGE.format(updates=updates, old=old, new=new)
+
+
+_MERGE_SQL = _merge_sql()
 # lz4 fails fast on incompressible coordinates where pglz spends a third of the insert; maintenance_work_mem
 # lets each index rebuild sort in memory.
 _TUNING = """
@@ -70,65 +95,101 @@ SELECT indexdef, format('DROP INDEX %I.%I', schemaname, indexname) AS drop
 FROM pg_indexes
 WHERE schemaname = current_schema() AND tablename = 'cameras' AND indexdef LIKE '% USING gist %'
 """
-_SELECT = "SELECT " + ", ".join(_FIELDS) + " FROM cameras"
 
 
-def _merge_sql() -> str:
-    cols = ", ".join(_FIELDS)
-    cast = ", ".join("tags::jsonb" if f == "tags" else f for f in _FIELDS)
-    updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in (*_FIELDS[1:], "geom", "point_m", "sector_m"))
-    return _MERGE.format(cols=cols, cols_cast=cast, updates=updates)
+class CopyChunk(NamedTuple):
+    """Binary COPY data of some cameras (COPY_COLUMNS), how many, and the last one's id."""
+
+    data: bytes
+    rows: int
+    last_id: str
 
 
-_MERGE_SQL = _merge_sql()
+def copy_chunk(
+    cameras: Sequence[CameraOut], points: Sequence[bytes], metric: Sequence[bytes], sectors: Sequence[bytes]
+) -> CopyChunk:
+    """Cameras as binary COPY data, with the EWKB of their point, metric point and sector."""
+    derived = zip(points, metric, sectors, strict=True)
+    rows = [_row(vars(camera), *geometry) for camera, geometry in zip(cameras, derived, strict=True)]
+    last_id = cameras[-1].camera_id if cameras else ""
+    return CopyChunk(b"".join((_COPY_HEADER, *rows, _COPY_TRAILER)), len(rows), last_id)
 
 
-def staging_rows(
-    cameras: Sequence[CameraOut], xs: Sequence[float], ys: Sequence[float], sectors: Sequence[bytes]
-) -> list[tuple[Any, ...]]:
-    """COPY rows of cameras with their metric point and sector EWKB, built column by column."""
-    streams = [camera.streams for camera in cameras]
-    special: dict[str, list[Any]] = {
-        "stream_rtsp": [s.rtsp for s in streams],
-        "stream_path": [s.path for s in streams],
-        "tags": [orjson.dumps(camera.tags).decode() if camera.tags else "{}" for camera in cameras],
-    }
-    columns = [special[f] if f in special else list(map(attrgetter(f), cameras)) for f in _FIELDS]
-    return list(zip(*columns, xs, ys, sectors, strict=True))
+def _row(d: dict[str, Any], geom: bytes, point: bytes, sector: bytes) -> bytes:
+    """One camera's COPY tuple, read off its field dictionary rather than the model (faster)."""
+    streams, tags = d["streams"], orjson.dumps(d["tags"])
+    fixed = _TAIL.pack(
+        8, d["lat"], 8, d["lon"], 8, d["height_m"], 8, d["heading_deg"], 8, d["fov_deg"], 8, d["range_m"],
+        1, d["connected"], 1, d["public"], 25, geom, 25, point,
+    )
+    return b"".join((
+        _COUNT, *map(_text, _unique_texts(d)), *map(_repeated_text, _repeated_texts(d)),
+        _text(streams.rtsp), _text(streams.path),
+        _I4(len(tags) + 1), b"\x01", tags,  # jsonb: format version 1, then the text
+        _float(d["pan_min_deg"]), _float(d["pan_max_deg"]), fixed, _I4(len(sector)), sector,
+    ))
+
+
+def _text(value: str | None) -> bytes:
+    if value is None:
+        return _NULL
+    data = value.encode()
+    return _I4(len(data)) + data
+
+
+# Kinds, qualities, statuses, areas and owners: a few hundred values over a million cameras.
+_repeated_text = functools.lru_cache(maxsize=1 << 14)(_text)
+
+
+def _float(value: float | None) -> bytes:
+    return _NULL if value is None else _FLOAT(8, value)
 
 
 class BulkWrite:
-    """Cameras written in one transaction: COPY to staging and merge; GiST indexes rebuilt if faster."""
+    """Cameras written in one transaction: binary COPY, straight in or merged through staging."""
 
-    def __init__(self, conn: asyncpg.Connection, srid: int) -> None:
+    def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
-        self.srid = srid
         self.created = self.written = 0
         self.last_id = ""
         self._rebuild: list[str] = []
+        self._direct = False
 
-    async def start(self, total: int) -> None:
-        """Prepares the transaction for `total` cameras; call inside it, before `add`."""
+    async def start(self, total: int, unique: bool) -> None:
+        """Prepares the transaction for `total` cameras (`unique`: no id twice); call before `add`."""
         await self.conn.execute(_TUNING)
         await self.conn.execute(_STAGING)
-        if total >= REBUILD_MIN_ROWS and total >= await _estimated_rows(self.conn):
-            # Sorting a million boxes once beats a million GiST insertions, but the dropped index takes
-            # an ACCESS EXCLUSIVE lock: readers wait until commit, so only for loads that at least double.
+        if total >= REBUILD_MIN_ROWS and await _estimated_rows(self.conn) * 2 <= total:
+            # Sorting a million boxes once beats a million GiST insertions, but dropping an index locks
+            # readers out until commit: only for loads that at least triple the table. A re-import
+            # leaves unchanged rows alone and needs little index work.
+            await self.conn.execute("LOCK TABLE cameras IN ACCESS EXCLUSIVE MODE")
             rows = await self.conn.fetch(_GIST_INDEXES)
             for row in rows:
                 await self.conn.execute(row["drop"])
             self._rebuild = [row["indexdef"] for row in rows]
+            # Locked, empty, and no id twice: nothing can conflict, so no staging and no merge.
+            self._direct = unique and not await self.conn.fetchval("SELECT EXISTS (SELECT 1 FROM cameras)")
 
-    async def add(self, records: Sequence[tuple[Any, ...]]) -> None:
-        """Creates or replaces one chunk of cameras (rows from staging_rows)."""
-        if not records:
+    async def add(self, chunk: CopyChunk) -> None:
+        """Creates or replaces one chunk of cameras."""
+        if not chunk.rows:
             return
-        await self.conn.execute("TRUNCATE camera_staging")
-        await self.conn.copy_records_to_table("camera_staging", records=records, timeout=BULK_TIMEOUT_S)
-        counts = await self.conn.fetchrow(_MERGE_SQL, self.srid, timeout=BULK_TIMEOUT_S)
-        self.created += counts["created"]
-        self.written += counts["written"]
-        self.last_id = records[-1][0]
+        if self._direct:
+            await self._copy("cameras", chunk.data)
+            self.created += chunk.rows
+        else:
+            await self.conn.execute("TRUNCATE camera_staging")
+            await self._copy("camera_staging", chunk.data)
+            self.created += await self.conn.fetchval(_MERGE_SQL, timeout=BULK_TIMEOUT_S)
+        self.written += chunk.rows
+        self.last_id = chunk.last_id
+
+    async def _copy(self, table: str, data: bytes) -> None:
+        # A memoryview: asyncpg would take bytes for a file name.
+        await self.conn.copy_to_table(
+            table, source=memoryview(data), columns=COPY_COLUMNS, format="binary", timeout=BULK_TIMEOUT_S
+        )
 
     async def finish(self) -> tuple[int, int]:
         """Rebuilds dropped indexes, announces the change; returns (created, updated)."""
@@ -146,14 +207,6 @@ async def _estimated_rows(conn: asyncpg.Connection) -> float:
     if estimate >= 0:
         return float(estimate)
     return 0.0 if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM cameras)") else math.inf
-
-
-async def upsert(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]], srid: int) -> tuple[int, int]:
-    """Creates or replaces cameras; returns (created, updated). Call inside a transaction."""
-    bulk = BulkWrite(conn, srid)
-    await bulk.start(len(records))
-    await bulk.add(records)
-    return await bulk.finish()
 
 
 def _camera(row: asyncpg.Record) -> CameraOut:

@@ -1,0 +1,295 @@
+"""A retrying signed sender and a resuming console, as a telephony system and a dispatcher console behave."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing as mp
+import queue
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import aiohttp
+import orjson
+
+from chaos_suite.common import percentile, signed
+
+RETRY_AFTER_CAP_S = 5.0
+
+
+@dataclass
+class Outcome:
+    """What became of one posted body: its final status (0 when never answered) and timings."""
+
+    key: str
+    status: int = 0
+    first_sent: float = 0.0
+    answered: float = 0.0
+    attempts: int = 0
+
+
+@dataclass
+class Sender:
+    """Posts signed bodies, retrying the same body on connection errors and on 503 with Retry-After."""
+
+    url: str
+    deadline_s: float = 120.0
+    statuses: Counter[int] = field(default_factory=Counter)
+    missing_retry_after: int = 0
+    answered: int = 0
+    answers: list[tuple[float, float]] = field(default_factory=list)
+
+    async def post(self, session: aiohttp.ClientSession, path: str, key: str, body: bytes) -> Outcome:
+        """Posts until answered with anything but 503, or until the deadline; every answer is counted."""
+        outcome = Outcome(key, first_sent=time.monotonic())
+        pause = 0.05
+        while time.monotonic() - outcome.first_sent < self.deadline_s and outcome.attempts < 2000:
+            outcome.attempts += 1
+            try:
+                async with session.post(self.url + path, data=body, headers=signed(body)) as response:
+                    await response.read()
+                    self.statuses[response.status] += 1
+                    if response.status != 503:
+                        outcome.status, outcome.answered = response.status, time.monotonic()
+                        self.answered += 1
+                        self.answers.append(
+                            (outcome.answered, (outcome.answered - outcome.first_sent) * 1000)
+                        )
+                        return outcome
+                    pause = self._retry_after(response.headers.get("Retry-After"))
+            except (aiohttp.ClientError, TimeoutError):
+                self.statuses[0] += 1
+                pause = min(1.0, pause * 2)
+            await asyncio.sleep(pause)
+        return outcome
+
+    def _retry_after(self, value: str | None) -> float:
+        if value is None:
+            self.missing_retry_after += 1
+            return 1.0
+        try:
+            return min(RETRY_AFTER_CAP_S, max(0.05, float(value)))
+        except ValueError:
+            self.missing_retry_after += 1
+            return 1.0
+
+    async def post_all(
+        self, path: str, items: Iterable[tuple[str, bytes]], rate: float | None, concurrency: int = 16
+    ) -> list[Outcome]:
+        """Posts each item to `path` ({key}: the item's key) at `rate` per second, `concurrency` at once."""
+        gate = asyncio.Semaphore(concurrency)
+        timeout = aiohttp.ClientTimeout(total=15)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+
+            async def one(key: str, body: bytes) -> Outcome:
+                async with gate:
+                    return await self.post(session, path.format(key=key), key, body)
+
+            tasks: list[asyncio.Task[Outcome]] = []
+            start = time.monotonic()
+            for n, (key, body) in enumerate(items):
+                if rate:  # without a rate, the gate alone paces the senders
+                    await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
+                tasks.append(asyncio.create_task(one(key, body)))
+            return list(await asyncio.gather(*tasks))
+
+    def count_5xx(self) -> int:
+        """5xx answers other than 503 (which is the documented 'retry' answer)."""
+        return sum(n for status, n in self.statuses.items() if status >= 500 and status != 503)
+
+
+def answer_ms(outcomes: Sequence[Outcome]) -> tuple[float, float]:
+    """p50 and p99 of first send to final answer, milliseconds, over answered bodies."""
+    times = [(o.answered - o.first_sent) * 1000 for o in outcomes if o.status]
+    return percentile(times, 50), percentile(times, 99)
+
+
+class Frame(NamedTuple):
+    """The parts of a received console frame the suite checks."""
+
+    type: str
+    seq: int
+    event_id: int
+    incident_id: str
+    call_id: str
+    degraded: bool
+    at: float
+
+
+def parse_frame(text: str | bytes, at: float) -> Frame:
+    """The checked parts of one frame, received at `at`."""
+    data = orjson.loads(text)
+    incident = data.get("incident") or {}
+    event_id = int(data.get("event_id", 0))
+    incident_id = str(incident.get("incident_id") or data.get("incident_id") or "")
+    return Frame(
+        data["type"],
+        int(data.get("seq", 0)),
+        event_id,
+        incident_id,
+        str(incident.get("call_id", "")),
+        bool(incident.get("degraded", False)),
+        at,
+    )
+
+
+@dataclass
+class Console:
+    """A dispatcher console: reconnects with backoff and resumes with after_seq and after_event_id."""
+
+    ws_url: str
+    token: str
+    resume: bool = True
+    frames: list[Frame] = field(default_factory=list)
+    closes: list[int | None] = field(default_factory=list)
+    resets: int = 0
+    last_seq: int = 0
+    last_event_id: int | None = None
+    greeted: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self, stop: asyncio.Event, deadline_s: float = 900.0) -> None:
+        """Stays connected until `stop`, reconnecting after every close or failure."""
+        ends = time.monotonic() + deadline_s
+        pause = 0.1
+        async with aiohttp.ClientSession() as session:
+            while not stop.is_set() and time.monotonic() < ends:
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError, ConnectionError):
+                    await self._session(session, stop)
+                    pause = 0.1
+                if not stop.is_set():
+                    await asyncio.sleep(pause)
+                    pause = min(1.0, pause * 2)
+
+    async def _session(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
+        url = f"{self.ws_url}/v1/consoles/ws?access_token={self.token}"
+        async with session.ws_connect(
+            url, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=10)
+        ) as ws:
+            closing = asyncio.ensure_future(stop.wait())
+            try:
+                while not closing.done():
+                    receiving = asyncio.ensure_future(ws.receive())
+                    await asyncio.wait({receiving, closing}, return_when=asyncio.FIRST_COMPLETED)
+                    if not receiving.done():
+                        receiving.cancel()
+                        return
+                    message = receiving.result()
+                    if message.type != aiohttp.WSMsgType.TEXT:
+                        self.closes.append(ws.close_code)
+                        return
+                    await self._receive(ws, parse_frame(message.data, time.monotonic()))
+            finally:
+                closing.cancel()
+
+    async def _receive(self, ws: aiohttp.ClientWebSocketResponse, frame: Frame) -> None:
+        if frame.type == "hello":
+            if self.resume and (self.greeted.is_set() or frame.seq > 0):
+                resume: dict[str, Any] = {"type": "resume", "after_seq": self.last_seq}
+                if self.last_event_id is not None:
+                    resume["after_event_id"] = self.last_event_id
+                await ws.send_str(orjson.dumps(resume).decode())
+            self.greeted.set()
+            return
+        if frame.type == "reset":
+            self.resets += 1
+            self.last_seq = frame.seq
+            return
+        if frame.type in ("heartbeat", "error"):
+            return
+        self.last_seq = max(self.last_seq, frame.seq)
+        if frame.event_id > 0:
+            self.last_event_id = max(self.last_event_id or 0, frame.event_id)
+        self.frames.append(frame)
+
+
+@dataclass
+class Tally:
+    """What consoles received against what was stored: delivered, missed, duplicated, push latency."""
+
+    delivered: int = 0
+    missed: int = 0
+    duplicated: int = 0
+    degraded: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def add(self, frames: Sequence[Frame], expected: set[str], sent: dict[str, float]) -> None:
+        """Adds one console: `expected` are the incident ids it must see opened, `sent` call send times."""
+        opened: Counter[str] = Counter()
+        others: Counter[int] = Counter()
+        for frame in frames:
+            if frame.degraded or frame.event_id < 0:
+                self.degraded += 1
+                continue
+            self.delivered += 1
+            if frame.type == "incident.opened":
+                opened[frame.incident_id] += 1
+                if frame.call_id in sent and opened[frame.incident_id] == 1:
+                    self.latencies.append((frame.at - sent[frame.call_id]) * 1000)
+            else:
+                others[frame.event_id] += 1
+        self.missed += len(expected - set(opened))
+        self.duplicated += sum(n - 1 for n in opened.values()) + sum(n - 1 for n in others.values())
+
+    def push_ms(self) -> tuple[float, float]:
+        """p50 and p99 of call sent to incident.opened received."""
+        return percentile(self.latencies, 50), percentile(self.latencies, 99)
+
+
+async def _fleet(ws_url: str, tokens: list[str], ready: Any, stop: Any, out: Any) -> None:
+    consoles = [Console(ws_url, t) for t in tokens]
+    stopping = asyncio.Event()
+    tasks = [asyncio.create_task(c.run(stopping)) for c in consoles]
+    for console in consoles:
+        await asyncio.wait_for(console.greeted.wait(), 60)
+        ready.put(1)
+    while not stop.is_set():
+        await asyncio.sleep(0.05)
+    stopping.set()
+    await asyncio.wait(tasks, timeout=10)
+    out.put([(c.frames, c.closes, c.resets) for c in consoles])
+
+
+def fleet_main(ws_url: str, tokens: list[str], ready: Any, stop: Any, out: Any) -> None:
+    """Child-process entry: consoles that record every frame until told to stop."""
+    asyncio.run(_fleet(ws_url, tokens, ready, stop, out))
+
+
+class Fleet:
+    """Consoles in a child process, so that their reading does not compete with the senders' loop."""
+
+    def __init__(self, ws_url: str, tokens: list[str]) -> None:
+        context = mp.get_context("spawn")
+        self.ready, self.out, self.stop_event = context.Queue(), context.Queue(), context.Event()
+        self.size = len(tokens)
+        self.process = context.Process(
+            target=fleet_main, args=(ws_url, tokens, self.ready, self.stop_event, self.out), daemon=True
+        )
+
+    async def start(self, timeout_s: float = 90.0) -> None:
+        """Starts the process and waits until every console has its hello."""
+        self.process.start()
+        ends = time.monotonic() + timeout_s
+        ready = 0
+        while ready < self.size:
+            if not self.process.is_alive() or time.monotonic() > ends:
+                raise RuntimeError(f"console fleet: {ready} of {self.size} consoles connected")
+            with contextlib.suppress(queue.Empty):
+                ready += await asyncio.to_thread(self.ready.get, True, 0.5)
+
+    async def collect(self) -> list[tuple[list[Frame], list[int | None], int]]:
+        """Stops the consoles and returns (frames, close codes, resets) per console."""
+        self.stop_event.set()
+        result: list[tuple[list[Frame], list[int | None], int]] = await asyncio.to_thread(
+            self.out.get, True, 60
+        )
+        await asyncio.to_thread(self.process.join, 10)
+        return result
+
+    def kill(self) -> None:
+        """SIGKILL: its sockets vanish without a close frame."""
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)

@@ -1,0 +1,62 @@
+"""The load the scenarios send: calls in the seeded box, and the cameras seeded there."""
+
+from __future__ import annotations
+
+import json
+import random
+import urllib.request
+
+from chaos_suite.common import BOX, Service, signed
+
+
+def call_body(call_id: str, rng: random.Random, hotline: str = "113") -> bytes:
+    """A call with a GNSS fix somewhere in the seeded box."""
+    south, west, north, east = BOX
+    location = {
+        "lat": round(rng.uniform(south, north), 6),
+        "lon": round(rng.uniform(west, east), 6),
+        "uncertainty_m": round(rng.uniform(5, 80), 1),
+        "confidence": 0.68,
+        "source": "gnss",
+    }
+    body = {
+        "call_id": call_id,
+        "hotline": hotline,
+        "received_at": "2026-11-26T20:15:03+07:00",
+        "caller": {"number": f"+8490{rng.randrange(10**7):07d}"},
+        "location": location,
+    }
+    return json.dumps(body).encode()
+
+
+def camera_ids(count: int) -> list[str]:
+    """The ids seed_cameras gives."""
+    return [f"CHAOS-{n:05d}" for n in range(count)]
+
+
+def seed_cameras(service: Service, count: int, seed: int = 8) -> None:
+    """Imports `count` cameras spread over the box, through the signed import endpoint."""
+    rng = random.Random(seed)
+    south, west, north, east = BOX
+    features = []
+    for camera_id in camera_ids(count):
+        lon, lat = rng.uniform(west, east), rng.uniform(south, north)
+        properties = {
+            "camera_id": camera_id,
+            "heading_deg": rng.uniform(0, 359),
+            "fov_deg": rng.choice([60, 90, 360]),
+            "range_m": rng.uniform(40, 150),
+            "quality": "hd",
+            "connected": True,
+            "area": f"Phuong {int((lat - south) * 100)}",
+        }
+        geometry = {"type": "Point", "coordinates": [lon, lat]}
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    body = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    request = urllib.request.Request(
+        service.url + "/v1/cameras/import", data=body, headers=signed(body), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        answer = json.loads(response.read())
+    if answer["rejected"]:
+        raise RuntimeError(f"seeding rejected cameras: {answer['rejected'][:3]}")

@@ -1,0 +1,133 @@
+"""Soak: calls, detections and consoles at a steady rate; memory, sockets and p99 sampled over time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from chaos_suite.checks import add_calls, add_consoles, expected_for
+from chaos_suite.clients import Console, Fleet, Sender
+from chaos_suite.common import Row, Service, database, percentile, token
+from chaos_suite.load import call_body, camera_ids, seed_cameras
+
+ROLES = ("police", "fire", "medical", "supervisor")
+KINDS = ("vehicle", "person", "fire", "smoke", "crowd", "accident", "plate", "face")
+OPEN_S = 20.0  # each call is closed this long after it was opened
+CAMERAS = 1000
+
+
+def _detections(rate: float, seconds: float, rng: random.Random) -> Iterator[tuple[str, bytes]]:
+    """Batches of detections, ten a second, stamped when they are taken (so just before they are sent)."""
+    cameras = camera_ids(CAMERAS)
+    size = max(1, round(rate / 10))
+    for batch in range(int(seconds * 10)):
+        now = datetime.now(UTC).isoformat()
+        items = [
+            {
+                "detection_id": f"soak-{batch}-{n}",
+                "camera_id": rng.choice(cameras),
+                "detected_at": now,
+                "kind": rng.choice(KINDS),
+                "label": f"51F-{rng.randrange(1000):03d}",
+                "confidence": 0.9,
+            }
+            for n in range(size)
+        ]
+        yield f"batch-{batch}", json.dumps({"detections": items}).encode()
+
+
+async def _sample(service: Service, senders: list[Sender], every_s: float, stop: asyncio.Event) -> list[Any]:
+    samples: list[dict[str, Any]] = []
+    started = last = time.monotonic()
+    while not stop.is_set():
+        await asyncio.sleep(every_s)
+        now = time.monotonic()
+        window = [ms for sender in senders for at, ms in sender.answers if last <= at < now]
+        samples.append(
+            {
+                "t_s": round(now - started),
+                "rss_mb": round(service.rss_mb(), 1),
+                "sockets": service.sockets(),
+                "answers": len(window),
+                "answer_p99_ms": round(percentile(window, 99), 1) if window else None,
+            }
+        )
+        last = now
+    return samples
+
+
+def _stability(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Growth after the first quarter (warm-up): memory, sockets, and the spread of the windows' p99."""
+    steady = samples[len(samples) // 4 :] or samples
+    p99s = [s["answer_p99_ms"] for s in steady if s["answer_p99_ms"] is not None]
+    return {
+        "rss_growth_mb": round(steady[-1]["rss_mb"] - steady[0]["rss_mb"], 1) if steady else None,
+        "rss_max_mb": max((s["rss_mb"] for s in samples), default=None),
+        "sockets_min_max": [min(s["sockets"] for s in steady), max(s["sockets"] for s in steady)]
+        if steady
+        else None,
+        "window_p99_ms_min_max": [min(p99s), max(p99s)] if p99s else None,
+    }
+
+
+async def _drive(
+    service: Service, db: str, minutes: float, calls_s: float, detections_s: float, n: int
+) -> Row:
+    seconds = minutes * 60
+    roles = [ROLES[i % len(ROLES)] for i in range(n)]
+    fleet = Fleet(service.url.replace("http", "ws"), [token(r, f"soak-{i}") for i, r in enumerate(roles)])
+    await fleet.start()
+    rng = random.Random(5)
+    keys = [f"soak-{i:06d}" for i in range(int(calls_s * seconds))]
+    calls = [(k, call_body(k, rng, rng.choice(("113", "114", "115")))) for k in keys]
+    callers, closers, cameras = Sender(service.url), Sender(service.url), Sender(service.url)
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(_sample(service, [callers, cameras], max(5.0, seconds / 60), stop))
+
+    async def close_later() -> None:
+        await asyncio.sleep(OPEN_S)
+        await closers.post_all("/v1/calls/{key}/close", [(k, b"{}") for k in keys], calls_s)
+
+    outcomes, _, _ = await asyncio.gather(
+        callers.post_all("/v1/calls", calls, calls_s),
+        cameras.post_all("/v1/detections", _detections(detections_s, seconds, rng), 10.0),
+        close_later(),
+    )
+    stop.set()
+    samples = await sampler
+    await asyncio.sleep(3.0)
+    received = await fleet.collect()
+    consoles = [Console("", "", frames=frames, closes=closes) for frames, closes, _ in received]
+    row = Row("soak")
+    add_calls(row, db, callers, outcomes)
+    row.errors_5xx += closers.count_5xx() + cameras.count_5xx()
+    add_consoles(row, [(c, expected_for(db, r)) for c, r in zip(consoles, roles, strict=True)], outcomes)
+    row.extra.update(
+        minutes=minutes,
+        rates={"calls_s": calls_s, "detections_s": detections_s, "consoles": n},
+        detection_batches={str(k): v for k, v in sorted(cameras.statuses.items())},
+        closes={str(k): v for k, v in sorted(closers.statuses.items())},
+        samples=samples,
+        **_stability(samples),
+        service_errors_logged=service.errors_logged(),
+    )
+    return row
+
+
+async def run(
+    minutes: float = 30.0, calls_s: float = 50.0, detections_s: float = 500.0, consoles: int = 200
+) -> Row:
+    """`minutes` of `calls_s` calls and `detections_s` detections a second with `consoles` consoles."""
+    with database("soak") as db:
+        service = Service(db)
+        try:
+            await asyncio.to_thread(service.start)
+            seed_cameras(service, CAMERAS)
+            return await _drive(service, db, minutes, calls_s, detections_s, consoles)
+        finally:
+            service.close()
