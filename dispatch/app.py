@@ -82,6 +82,8 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
             return await event_store.after(conn, after_event_id, not_before)
 
     hub = app[HUB] = Hub(app[SETTINGS], app[METRICS], replay, app[POLICY], app[AUDITOR])
+    async with connection(pool) as conn:
+        hub.last_event_id = await event_store.latest_id(conn)
     app[PIPELINE] = Pipeline(app[SETTINGS], pool, app[INDEX], hub, Degraded(hub, app[METRICS]))
 
     async def announce(new: list[DetectionIn]) -> None:
@@ -131,7 +133,14 @@ async def _listener(app: web.Application) -> AsyncIterator[None]:
         event_store.CHANNEL: on_event,
         access_store.REVOKED_CHANNEL: on_revoked,
     }
-    listener = Listener(app[SETTINGS].dsn, channels, lambda: live.load(pool))
+
+    async def reconnected() -> None:
+        # Notifications sent while LISTEN was down are lost: reload cameras, publish the missed events.
+        await live.load(pool)
+        if caught := await hub.catch_up():
+            log.info("published %d events missed while LISTEN reconnected", caught)
+
+    listener = Listener(app[SETTINGS].dsn, channels, reconnected)
     listening = asyncio.create_task(listener.run(), name="listener")
     await asyncio.wait_for(listener.connected.wait(), timeout=10)
     yield

@@ -41,12 +41,14 @@ class Hub:
         self.replay = replay
         self.streams: dict[str, Stream] = {}
         self.seen: OrderedDict[int, None] = OrderedDict()
+        self.last_event_id = 0  # highest stored event published here: where a catch-up starts
 
     def publish(self, event: Event) -> None:
         """Delivers an event once, however often it is announced (locally and by NOTIFY)."""
         if event.event_id in self.seen:
             return
         self.seen[event.event_id] = None
+        self.last_event_id = max(self.last_event_id, event.event_id)
         if len(self.seen) > 10 * BUFFER:
             self.seen.popitem(last=False)
         by_role: dict[str, Rendered | None] = {}
@@ -153,6 +155,14 @@ class Hub:
             conn.release.cancel()
         self.metrics.consoles.dec()
         stream.idle_since = time.monotonic()
+
+    async def catch_up(self) -> int:
+        """Publishes stored events this instance may have missed (a NOTIFY lost while LISTEN reconnected)."""
+        window = datetime.now(UTC) - timedelta(seconds=self.settings.resume_window_s)
+        missed = await self.replay(self.last_event_id, window)
+        for event in missed:
+            self.publish(event)
+        return len(missed)
 
     async def resume(
         self, stream: Stream, conn: Connection, after_seq: int, after_event_id: int | None

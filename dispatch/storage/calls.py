@@ -62,7 +62,7 @@ async def insert(conn: asyncpg.Connection, call: NewCall, srid: int) -> StoredCa
         f"""INSERT INTO calls (incident_id, call_id, hotline, received_at, caller_hash, caller_last3, area,
                 location, cameras, region_m)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ST_SetSRID(ST_GeomFromWKB($10), $11))
-            ON CONFLICT (call_id) DO NOTHING RETURNING {_COLUMNS}""",
+            ON CONFLICT DO NOTHING RETURNING {_COLUMNS}""",
         call.incident_id,
         call.call_id,
         call.hotline,

@@ -79,3 +79,8 @@ async def oldest_since(conn: asyncpg.Connection, not_before: datetime) -> int | 
     """The first event id inside the retention window."""
     value = await conn.fetchval("SELECT min(event_id) FROM events WHERE created_at >= $1", not_before)
     return int(value) if value is not None else None
+
+
+async def latest_id(conn: asyncpg.Connection) -> int:
+    """The newest event id (0 when there is none): where a new instance starts following."""
+    return int(await conn.fetchval("SELECT coalesce(max(event_id), 0) FROM events"))
