@@ -29,7 +29,8 @@ Pushed = list[list[str]]
 
 def det(detection_id: str, camera_id: str = "EAST-LOOKING", ago_s: float = 5, **extra: Any) -> dict[str, Any]:
     """A valid detection `ago_s` seconds old, as a sender posts it (time in +07:00)."""
-    at = (NOW - timedelta(seconds=ago_s)).astimezone(HCMC).isoformat()
+    # Now, not the module's import time: the suite may reach this test minutes after collecting it.
+    at = (datetime.now(UTC) - timedelta(seconds=ago_s)).astimezone(HCMC).isoformat()
     return {"detection_id": detection_id, "camera_id": camera_id, "detected_at": at, "kind": "vehicle",
             "label": "car", "confidence": 0.8, "box": [0.1, 0.2, 0.3, 0.4], **extra}
 
