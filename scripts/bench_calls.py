@@ -162,11 +162,12 @@ def _start_service(db: str, port: int) -> subprocess.Popen[bytes]:
 
 async def _run(url: str, args: argparse.Namespace, received_queue: Any, stop: Any) -> dict[str, Any]:
     results: dict[str, Any] = {"consoles": args.consoles}
-    results["steady"] = {"rate": args.rate, "sent": await _post_at(url, args.rate, args.seconds, "steady")}
+    run = int(time.time())  # call ids unique per run: the bench database is kept between runs
+    results["steady"] = {"rate": args.rate, "sent": await _post_at(url, args.rate, args.seconds, f"s{run}")}
     results["ramp"] = []
     for rate in args.ramp:
         results["ramp"].append(
-            {"rate": rate, "sent": await _post_at(url, rate, args.ramp_seconds, f"r{rate}")}
+            {"rate": rate, "sent": await _post_at(url, rate, args.ramp_seconds, f"r{run}-{rate}")}
         )
     await asyncio.sleep(2.0)
     stop.set()
