@@ -58,7 +58,7 @@ def load_demo_city(settings: Settings, count: int, seed: int, out: Path | None, 
 
 
 def take_records(batch: ImportBatch) -> list[CameraIn]:
-    """The batch's valid records (write resolves them chunk by chunk); empties the batch."""
+    """The batch's valid records, already in WGS 84; empties the batch so that only one list remains."""
     records = [camera for _, camera in batch.cameras]
     batch.cameras.clear()
     return records

@@ -16,7 +16,8 @@ from dispatch.storage import cameras as camera_store
 from dispatch.storage.db import transaction
 from geo.crs import Projector
 
-CHUNK = 25_000
+# Measured at 1M: 10k-camera chunks pipeline as well as 25k ones, with less memory in flight.
+CHUNK = 10_000
 # Below this many cameras deriving takes milliseconds: not worth a thread.
 INLINE_MAX = 1_000
 Progress = Callable[[int], None]
