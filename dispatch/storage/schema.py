@@ -68,6 +68,7 @@ def _cameras(metadata: MetaData, srid: int) -> Table:
         CheckConstraint("status IN ('online', 'offline')", name="camera_status"),
         CheckConstraint("fov_deg > 0 AND fov_deg <= 360", name="camera_fov"),
         CheckConstraint("heading_deg >= 0 AND heading_deg <= 360", name="camera_heading"),
+        postgresql_with={"toast_tuple_target": 8160},
     )
 
 
