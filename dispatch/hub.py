@@ -14,7 +14,7 @@ from aiohttp import WSCloseCode, web
 
 from dispatch.audit.writer import Auditor
 from dispatch.auth.tokens import Principal
-from dispatch.calls.feeds import console_token
+from dispatch.calls.feeds import incident_token
 from dispatch.detections.policy import Policy
 from dispatch.frames import Rendered, control, render
 from dispatch.metrics import Metrics
@@ -79,7 +79,7 @@ class Hub:
         live = [conn for conn in stream.connections if not conn.held]
         if seq is None or not live:
             return False  # already delivered (replay and live overlap), or kept for the held ones' release
-        frame = self._stamp(stream, rendered, seq)
+        frame = self._stamp(stream, event, rendered, seq)
         for conn in live:
             if not conn.offer(frame):
                 self._cut_off(stream, conn)
@@ -106,11 +106,11 @@ class Hub:
         reason = f"incident {event.incident_id}" if event.incident_id else None
         self.auditor.record(actor, ",".join(agencies), action, subject, reason)
 
-    def _stamp(self, stream: Stream, rendered: Rendered, seq: int) -> bytes:
+    def _stamp(self, stream: Stream, event: Event, rendered: Rendered, seq: int) -> bytes:
         token = None
-        if rendered.paths:
-            token = console_token(
-                self.settings.token_key, stream.principal.name, rendered.paths, rendered.expires
+        if rendered.paths and event.incident_id is not None:
+            token = incident_token(
+                self.settings.token_key, stream.principal.name, event.incident_id, rendered.expires
             )
         return rendered.stamp(seq, token)
 
@@ -213,7 +213,7 @@ class Hub:
                 rendered = render(event, self.settings, self.policy, stream.principal.role)
                 if rendered is not None:
                     self._disclose(event, [stream.principal], rendered.paths, rendered.expires)
-                    if not await conn.put(self._stamp(stream, rendered, seq)):
+                    if not await conn.put(self._stamp(stream, event, rendered, seq)):
                         self._cut_off(stream, conn)
                         return
                 after_seq = seq

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
 import time
 import uuid
@@ -79,13 +78,29 @@ def _strings(value: object) -> list[object]:
     return list(value) if isinstance(value, list) else []
 
 
-def issue_feed(key: bytes, paths: list[str], console: str, expires: int) -> str:
-    """A token that opens these cameras' feeds (gateway paths) for one console until `expires` (unix s)."""
-    # Signed once per console per pushed frame, so it is on the fan-out's hot path: this builds the same
-    # HS256 JWT that PyJWT would (and PyJWT verifies it) in a tenth of the time.
-    claims = orjson.dumps(
-        {"typ": "feed", "paths": paths, "sub": console, "exp": expires, "jti": os.urandom(8).hex()}
-    )
+@dataclass(frozen=True)
+class FeedGrant:
+    """What a valid feed token opens: listed gateway paths, or the cameras of one incident."""
+
+    console: str
+    paths: frozenset[str] | None
+    incident_id: uuid.UUID | None
+
+
+def issue_feed(
+    key: bytes,
+    console: str,
+    expires: int,
+    *,
+    paths: list[str] | None = None,
+    incident: uuid.UUID | None = None,
+) -> str:
+    """A token that opens feeds for one console until `expires` (unix s): these paths or this incident's."""
+    # Signed once per console per pushed frame and repeated in every feed URL of the frame, so it is on the
+    # fan-out's hot path and must stay short: an incident scope (its cameras are looked up when the gateway
+    # asks) instead of a path list. It is the HS256 JWT PyJWT would build (PyJWT verifies it), built faster.
+    scope: dict[str, object] = {"inc": incident.hex} if incident else {"paths": paths or []}
+    claims = orjson.dumps({"typ": "feed", "sub": console, "exp": expires, **scope})
     signing_input = _JWT_HEADER + b"." + _b64(claims)
     return (signing_input + b"." + _b64(hmac.new(key, signing_input, hashlib.sha256).digest())).decode()
 
@@ -97,19 +112,26 @@ def _b64(data: bytes) -> bytes:
 _JWT_HEADER = _b64(b'{"alg":"HS256","typ":"JWT"}')
 
 
-def verify_feed(key: bytes, token: str, path: str) -> str:
-    """The console a feed token was issued to, if it is valid for this gateway path."""
-    claims = _decode(key, token, "feed")
-    paths = claims.get("paths")
-    if not isinstance(paths, list) or path not in paths:
-        raise unauthorized("The feed token is not for this camera.")
-    return str(claims["sub"])
+def verify_feed(key: bytes, token: str) -> FeedGrant:
+    """What a feed token opens, or a 401 problem when it is forged, expired or not a feed token."""
+    claims = _decode(key, token, "feed", ("exp", "sub"))
+    paths, incident = claims.get("paths"), claims.get("inc")
+    try:
+        scope = uuid.UUID(hex=str(incident)) if incident is not None else None
+    except ValueError:
+        raise unauthorized("The feed token names no incident.") from None
+    if scope is None and not isinstance(paths, list):
+        raise unauthorized("The feed token opens nothing.")
+    listed = frozenset(str(p) for p in paths) if isinstance(paths, list) else None
+    return FeedGrant(str(claims["sub"]), listed, scope)
 
 
-def _decode(key: bytes, token: str, typ: str) -> dict[str, object]:
+def _decode(
+    key: bytes, token: str, typ: str, required: tuple[str, ...] = ("exp", "sub", "jti")
+) -> dict[str, object]:
     try:
         claims: dict[str, object] = jwt.decode(
-            token, key, algorithms=["HS256"], options={"require": ["exp", "sub", "jti"]}
+            token, key, algorithms=["HS256"], options={"require": list(required)}
         )
     except jwt.ExpiredSignatureError:
         raise unauthorized("The token has expired.") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,11 @@ def expiry(ttl_s: int) -> tuple[int, str]:
     return expires, datetime.fromtimestamp(expires, UTC).isoformat()
 
 
-def console_token(key: bytes, console: str, paths: list[str], expires: int) -> str:
-    """The token one console's frame carries for these camera paths."""
-    return issue_feed(key, paths, console, expires)
+def incident_token(key: bytes, console: str, incident: uuid.UUID, expires: int) -> str:
+    """The token one console's frame carries: it opens the feeds of the incident's current cameras."""
+    return issue_feed(key, console, expires, incident=incident)
+
+
+def paths_token(key: bytes, console: str, paths: list[str], expires: int) -> str:
+    """The token of a query answer, which belongs to no incident: it opens these gateway paths."""
+    return issue_feed(key, console, expires, paths=paths)

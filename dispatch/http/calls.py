@@ -11,7 +11,7 @@ from dispatch.access import receives_hotline
 from dispatch.api_models import CallIn, CloseIn, LocationUpdateIn
 from dispatch.auth import guard
 from dispatch.auth.tokens import Principal
-from dispatch.calls.feeds import console_token, expiry
+from dispatch.calls.feeds import expiry, incident_token
 from dispatch.calls.pipeline import Pipeline, incident_fields
 from dispatch.calls.privacy import lookup_hashes
 from dispatch.context import AUDITOR, PIPELINE, POLICY, SETTINGS
@@ -45,7 +45,7 @@ def incident_view(
     """The incident with feed URLs signed for this viewer (senders get cameras and no detections)."""
     expires, expires_at = expiry(settings.feed_token_ttl_s)
     paths = feed_paths(stored.cameras)
-    token = console_token(settings.token_key, viewer.name, paths, expires) if paths else ""
+    token = incident_token(settings.token_key, viewer.name, stored.incident_id, expires) if paths else ""
     view = incident_fields(stored)
     view["cameras"] = with_feeds(stored.cameras, settings.media_gateway, token, expires_at)
     view["detections"] = detections or []

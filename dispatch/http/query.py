@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dispatch.auth import guard
-from dispatch.calls.feeds import console_token, expiry
+from dispatch.calls.feeds import expiry, paths_token
 from dispatch.calls.matching import camera_entry
 from dispatch.camera_index import LiveIndex
 from dispatch.context import INDEX, POOL, SETTINGS
@@ -57,7 +57,7 @@ def _answer(request: web.Request, matches: list[Match], name: str) -> web.Respon
     entries = [camera_entry(m, request.app[INDEX]) for m in matches]
     expires, expires_at = expiry(settings.feed_token_ttl_s)
     paths = feed_paths(entries)
-    token = console_token(settings.token_key, name, paths, expires) if paths else ""
+    token = paths_token(settings.token_key, name, paths, expires) if paths else ""
     return respond({"cameras": with_feeds(entries, settings.media_gateway, token, expires_at)})
 
 

@@ -110,6 +110,16 @@ async def add_location(
     return row is not None
 
 
+async def feed_paths(conn: asyncpg.Connection, incident_id: uuid.UUID) -> set[str]:
+    """The gateway paths of an incident's current cameras (empty when there is no such incident)."""
+    rows = await conn.fetch(
+        "SELECT cam->>'feed_path' AS path FROM calls, jsonb_array_elements(cameras) AS cam "
+        "WHERE incident_id = $1 AND cam->>'feed_path' IS NOT NULL",
+        incident_id,
+    )
+    return {row["path"] for row in rows}
+
+
 async def newest_seq(conn: asyncpg.Connection, incident_id: uuid.UUID) -> int | None:
     """The highest seq among the call's fixes."""
     value = await conn.fetchval("SELECT max(seq) FROM call_locations WHERE incident_id = $1", incident_id)

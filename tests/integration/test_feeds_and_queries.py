@@ -42,6 +42,30 @@ async def test_feed_token_opens_its_camera_only(client: Client) -> None:
     assert dome["feed"] is None
 
 
+async def test_incident_token_follows_the_incidents_cameras(client: Client) -> None:
+    await seed_cameras(client)
+    incident = await (await post(client, "/v1/calls", call_body("113-FOLLOW"))).json()
+    east = next(c for c in incident["cameras"] if c["camera_id"] == "EAST-LOOKING")
+    token = _token(east["feed"]["snapshot"])
+    assert await _gateway(client, "EAST-LOOKING", token) == 204
+    far = {"location": {"lat": 10.7800, "lon": 106.7100, "uncertainty_m": 10}, "seq": 2}
+    moved = await (await post(client, "/v1/calls/113-FOLLOW/locations", far)).json()
+    assert [c["camera_id"] for c in moved["cameras"]] == ["FAR-AWAY"]
+    assert await _gateway(client, "EAST-LOOKING", token) == 401
+    assert await _gateway(client, "FAR-AWAY", token) == 204
+
+
+async def test_query_token_opens_the_listed_cameras_only(client: Client) -> None:
+    await seed_cameras(client)
+    query = f"/v1/cameras/nearby?lat={ORIGIN[0]}&lon={ORIGIN[1]}&limit=2&within_m=10000"
+    answer = await (await client.get(query, headers=bearer("police"))).json()
+    connected = next(c for c in answer["cameras"] if c["feed"])
+    assert connected["camera_id"] == "EAST-LOOKING"
+    token = _token(connected["feed"]["snapshot"])
+    assert await _gateway(client, "EAST-LOOKING", token) == 204
+    assert await _gateway(client, "WEST-LOOKING", token) == 401
+
+
 async def test_covering_same_from_index_and_postgis(client: Client) -> None:
     await seed_cameras(client)
     query = f"/v1/cameras/covering?lat={ORIGIN[0]}&lon={ORIGIN[1]}&radius_m=30"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 
@@ -51,13 +52,22 @@ def test_console_token_round_trip_and_expiry() -> None:
         tokens.verify(K, tokens.issue(K, "fire", -1))
 
 
-def test_feed_token_opens_only_its_cameras() -> None:
-    token = tokens.issue_feed(K, ["CAM-1", "CAM-2"], "desk", int(time.time()) + 60)
-    assert tokens.verify_feed(K, token, "CAM-2") == "desk"
-    with pytest.raises(Problem):
-        tokens.verify_feed(K, token, "CAM-3")
+def test_feed_token_names_its_scope() -> None:
+    listed = tokens.verify_feed(
+        K, tokens.issue_feed(K, "desk", int(time.time()) + 60, paths=["CAM-1", "CAM-2"])
+    )
+    assert (listed.console, listed.paths, listed.incident_id) == ("desk", frozenset({"CAM-1", "CAM-2"}), None)
+    incident = uuid.uuid4()
+    token = tokens.issue_feed(K, "desk", int(time.time()) + 60, incident=incident)
+    assert tokens.verify_feed(K, token) == tokens.FeedGrant("desk", None, incident)
+    assert len(token) < 200  # it is repeated in every feed URL of every pushed frame
     with pytest.raises(Problem):
         tokens.verify(K, token)
+    for bad in (token[:-2] + "xx", tokens.issue_feed(K, "desk", int(time.time()) - 1, incident=incident)):
+        with pytest.raises(Problem):
+            tokens.verify_feed(K, bad)
+    with pytest.raises(Problem):
+        tokens.verify_feed(K, tokens.issue(K, "police", 60))
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("8h", 28800), ("7d", 604800)])
