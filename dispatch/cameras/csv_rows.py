@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from dispatch.cameras.errors import ImportFormatError, ItemError
-from dispatch.cameras.model import CameraIn
+from dispatch.cameras.model import CameraIn, columns
 
 Record = dict[str, Any]
 Item = tuple[int, Record | ItemError]
@@ -25,31 +25,8 @@ _STREAM_COLUMNS = {
     "streams.path": "path",
     "path": "path",
 }
-COLUMNS: tuple[str, ...] = (
-    "camera_id",
-    "name",
-    "lat",
-    "lon",
-    "x",
-    "y",
-    "crs",
-    "height_m",
-    "heading_deg",
-    "fov_deg",
-    "range_m",
-    "kind",
-    "pan_min_deg",
-    "pan_max_deg",
-    "quality",
-    "connected",
-    "status",
-    "streams_rtsp",
-    "streams_path",
-    "area",
-    "owner",
-    "tags",
-    "public",
-)
+# CameraIn's fields: a record may give its position as x/y in a named CRS.
+COLUMNS = columns(CameraIn, "streams_")
 
 
 class _Header:

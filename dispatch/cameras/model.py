@@ -101,6 +101,14 @@ class CameraOut(BaseModel):
     public: bool
 
 
+def columns(model: type[CameraIn | CameraOut], streams: str) -> tuple[str, ...]:
+    """The model's fields as flat columns, in order: `streams` becomes `{streams}rtsp` and `{streams}path`."""
+    nested = tuple(streams + name for name in Streams.model_fields)
+    return tuple(
+        column for name in model.model_fields for column in (nested if name == "streams" else (name,))
+    )
+
+
 def to_geo(camera: CameraOut) -> Camera:
     """The geo/ view of a stored camera."""
     return Camera(

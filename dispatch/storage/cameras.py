@@ -12,34 +12,13 @@ from typing import Any, NamedTuple
 import asyncpg
 import orjson
 
-from dispatch.cameras.model import CameraOut, Streams
+from dispatch.cameras.model import CameraOut, Streams, columns
 
 CHANNEL = "callsight_cameras"
 # From this many cameras, and when they at least triple the table, GiST indexes are dropped and rebuilt.
 REBUILD_MIN_ROWS = 100_000
 BULK_TIMEOUT_S = 600.0
-_FIELDS = (
-    "camera_id",
-    "name",
-    "lat",
-    "lon",
-    "height_m",
-    "heading_deg",
-    "fov_deg",
-    "range_m",
-    "kind",
-    "pan_min_deg",
-    "pan_max_deg",
-    "quality",
-    "connected",
-    "status",
-    "stream_rtsp",
-    "stream_path",
-    "area",
-    "owner",
-    "tags",
-    "public",
-)
+_FIELDS = columns(CameraOut, "stream_")
 _SELECT = "SELECT " + ", ".join(_FIELDS) + " FROM cameras"
 
 # Binary COPY: texts, then streams, tags and pan limits (null but for tags), fixed-size fields, sector EWKB.
