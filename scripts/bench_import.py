@@ -1,7 +1,8 @@
 """Benchmark of camera import: stage timings for a 37k and a 1M demo city.
 
-Writes: into an empty table (load), the same again (reload), every camera changed (replace); then
-`callsight import-cameras` end to end into an empty table (cli).
+Writes: the file streamed into an empty table, parsed as written (import); parsed records into an empty
+table (load), the same again (reload), every camera changed (replace); then `callsight import-cameras` end to
+end into an empty table (cli).
 Run: .venv/bin/python scripts/bench_import.py [--quick] [--inline-sectors] [--dsn DSN]
 Each size runs in its own process (so that its peak memory is its own) against a scratch database it creates
 and drops. Prints a table and writes bench-results/import.json.
@@ -34,8 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dispatch import demo_city
 from dispatch.cameras import registry
 from dispatch.cameras.derive import copy_chunk, resolve
-from dispatch.cameras.importer import TypeDefaults, parse_import
-from dispatch.cameras.loader import take_records
+from dispatch.cameras.importer import TypeDefaults, parse_import, stream_import
 from dispatch.gcpause import paused_gc
 from dispatch.settings import Settings
 from dispatch.storage import cameras as camera_store
@@ -50,7 +50,7 @@ WRITES = ("load", "reload", "replace")
 STAGES = (
     "parse", "resolve", "derive",
     *(f"{write}{part}" for write in WRITES for part in ("", ".copy", ".merge", ".index")),
-    "cli",
+    "import", "cli",
 )
 INLINE_SECTORS = "ALTER TABLE cameras SET (toast_tuple_target = 8160)"
 
@@ -121,6 +121,21 @@ async def _write(url: str, records: list[Any], projector: Projector) -> tuple[fl
     return elapsed, {**timers.spent, "created": created, "updated": updated}
 
 
+async def _import(url: str, data: bytes, projector: Projector) -> float:
+    """Seconds to stream a file into the database, parsing each chunk while the previous one is copied."""
+    pool = await create_pool(url, 1, 2)
+    try:
+        started = time.perf_counter()
+        stream = stream_import(data, "application/geo+json", TypeDefaults())
+        chunks = ([camera for _, camera in chunk] for chunk in stream)
+        await registry.write_chunks(pool, projector, chunks, stream.expected, True)
+        return time.perf_counter() - started
+    finally:
+        await pool.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("TRUNCATE cameras")
+
+
 def _derive_alone(records: list[Any], projector: Projector) -> tuple[float, float]:
     """CPU of resolving (for the record: write no longer does it) and of deriving, chunk by chunk."""
     started = time.perf_counter()
@@ -175,10 +190,13 @@ def run_one(count: int, dsn: str, inline_sectors: bool) -> dict[str, Any]:
         if inline_sectors:  # the migration proposed in the report, to measure it before it is written
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(INLINE_SECTORS)
+        row["import"] = asyncio.run(_import(url, data, projector))
+        row["import_peak_rss_mb"] = peak_rss_mb()
         started = time.perf_counter()
         batch = parse_import(data, "application/geo+json", TypeDefaults())
         row["parse"] = time.perf_counter() - started
-        records = take_records(batch)
+        records = [camera for _, camera in batch.cameras]
+        batch.cameras.clear()
         row["resolve"], row["derive"] = _derive_alone(records, projector)
         changed = [r.model_copy(update={"heading_deg": (r.heading_deg + 1.0) % 360.0}) for r in records]
         for name, cameras in (("load", records), ("reload", records), ("replace", changed)):
@@ -196,7 +214,7 @@ def print_table(rows: dict[str, dict[str, Any]]) -> None:
     """Seconds per stage, one column per city size."""
     names = list(rows)
     print(f"{'stage (s)':<18}" + "".join(f"{n:>12}" for n in names))
-    for stage in (*STAGES, "end_to_end", "peak_rss_mb", "cli_peak_rss_mb"):
+    for stage in (*STAGES, "end_to_end", "import_peak_rss_mb", "peak_rss_mb", "cli_peak_rss_mb"):
         print(f"{stage:<18}" + "".join(f"{rows[n].get(stage, float('nan')):>12.2f}" for n in names))
     for n in names:
         counts = ", ".join(f"{w} {rows[n][w + '.created']}+{rows[n][w + '.updated']}" for w in WRITES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -68,20 +69,41 @@ class _Header:
         return record
 
 
-def read_csv(text: str) -> Iterator[Item]:
-    """Items of a CSV text, indexed by the line each row starts on (the header is line 1)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    try:
-        header = _Header(next(reader))
+def read_csv(data: bytes) -> Iterator[Item]:
+    """Items of a CSV file, by the line each row starts on (the header, line 1, is read at once)."""
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    # Decoded as it is read: the whole file as one string would hold it a second time, four bytes a character.
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    reader = csv.reader(text, delimiter=_delimiter(data[:65536].decode(encoding, errors="replace")))
+    with _whole_file_errors(reader, data, encoding):
+        row = next(reader, None)
+    if row is None:
+        raise ImportFormatError("the CSV file has no header row")
+    return _rows(reader, _Header(row), data, encoding)
+
+
+def _rows(reader: Any, header: _Header, data: bytes, encoding: str) -> Iterator[Item]:
+    with _whole_file_errors(reader, data, encoding):
         start = reader.line_num + 1
         for row in reader:
             if row:
                 yield start, _row_item(header, row)
             start = reader.line_num + 1
-    except StopIteration:
-        raise ImportFormatError("the CSV file has no header row") from None
+
+
+@contextlib.contextmanager
+def _whole_file_errors(reader: Any, data: bytes, encoding: str) -> Iterator[None]:
+    """CSV syntax and decoding errors as ImportFormatError, saying where."""
+    try:
+        yield
     except csv.Error as err:
         raise ImportFormatError(f"CSV line {reader.line_num}: {err}") from None
+    except UnicodeDecodeError:
+        try:  # decoding the whole file says at which byte; the reader decodes a block at a time
+            data.decode(encoding)
+        except UnicodeDecodeError as err:
+            raise ImportFormatError(f"not UTF-8 text: {err.reason} at byte {err.start}") from None
+        raise
 
 
 def _row_item(header: _Header, row: list[str]) -> Record | ItemError:
@@ -92,9 +114,9 @@ def _row_item(header: _Header, row: list[str]) -> Record | ItemError:
         return ItemError(err.reason, cell or None)
 
 
-def _delimiter(text: str) -> str:
+def _delimiter(head: str) -> str:
     """Comma, semicolon (spreadsheets in comma-decimal locales) or tab, whichever the header uses most."""
-    first = text[:65536].split("\n", 1)[0]  # a slice: never copy a large file to read its header
+    first = head.split("\n", 1)[0]
     return max((",", ";", "\t"), key=first.count)
 
 

@@ -5,12 +5,42 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+import orjson
+
 from dispatch.cameras import osm
 from dispatch.cameras.errors import ImportFormatError, ItemError
+from dispatch.cameras.json_chunks import Unsplittable, feature_chunks
 from dispatch.cameras.model import CameraIn
 
 Record = dict[str, Any]
 Item = tuple[int, Record | ItemError]
+
+
+def read_json(data: bytes) -> Iterator[Item]:
+    """Items of a JSON document: a FeatureCollection a few megabytes at a time, anything else parsed whole."""
+    chunks = feature_chunks(data)
+    return read_document(load_json(data)) if chunks is None else _read_chunks(data, chunks)
+
+
+def _read_chunks(data: bytes, chunks: Iterator[list[Any]]) -> Iterator[Item]:
+    done = 0
+    try:
+        for features in chunks:
+            yield from _read_features(features, done)
+            done += len(features)
+    except Unsplittable:
+        # A syntax error, or features laid out in a way the cuts miss: the whole document tells which.
+        yield from (item for item in read_document(load_json(data)) if item[0] >= done)
+
+
+def load_json(data: bytes) -> Any:
+    """The parsed document; ImportFormatError, with the line and column, when it is not JSON."""
+    try:
+        # orjson refuses a byte order mark; a memoryview skips it without copying the file.
+        return orjson.loads(memoryview(data)[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+    except orjson.JSONDecodeError as err:
+        where = f"line {err.lineno} column {err.colno}"
+        raise ImportFormatError(f"not valid JSON (UTF-8): {err.msg} at {where}") from None
 
 
 def read_document(doc: Any) -> Iterator[Item]:
@@ -30,10 +60,10 @@ def read_document(doc: Any) -> Iterator[Item]:
     raise ImportFormatError(f"expected a GeoJSON FeatureCollection, got type {kind!r}")
 
 
-def _read_features(features: list[Any]) -> Iterator[Item]:
-    for index, feature in enumerate(features):
-        features[index] = None  # let each parsed feature go once read: a million of them are gigabytes
-        yield from _items(index, _feature_records, feature)
+def _read_features(features: list[Any], first: int = 0) -> Iterator[Item]:
+    for at, feature in enumerate(features):
+        features[at] = None  # let each parsed feature go once read: their records take its place
+        yield from _items(first + at, _feature_records, feature)
 
 
 def _read_elements(doc: Mapping[str, Any]) -> Iterator[Item]:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 
-from dispatch.cameras.importer import ImportBatch, ImportFormatError, TypeDefaults, parse_import
+from dispatch.cameras.importer import ImportFormatError, ImportStream, TypeDefaults, stream_import
 from dispatch.cameras.model import CameraIn
-from dispatch.cameras.registry import Progress, write
+from dispatch.cameras.registry import Progress, write_chunks
 from dispatch.settings import Settings
 from dispatch.storage.db import create_pool
 from geo.crs import Projector
+
+
+class _Rejected(Exception):
+    """A record was rejected and the import is all or nothing."""
 
 
 def _content_type(path: Path) -> str:
@@ -24,20 +29,39 @@ def import_file(settings: Settings, path: Path, all_or_nothing: bool) -> int:
     """Imports a file; returns the exit status (1 when rows were rejected)."""
     print(f"reading {path.name}", file=sys.stderr)  # a million cameras take a while to read
     try:
-        batch = parse_import(path.read_bytes(), _content_type(path), TypeDefaults())
+        stream = stream_import(path.read_bytes(), _content_type(path), TypeDefaults())
+        created, updated = _store_or_reject(settings, stream, all_or_nothing)
     except ImportFormatError as exc:
         print(f"cannot import {path.name}: {exc}", file=sys.stderr)
         return 2
-    print(f"read {len(batch.cameras)} cameras, {len(batch.rejected)} rejected", file=sys.stderr)
-    for item in batch.rejected:
+    rejected = len(stream.rejected)
+    print(f"read {stream.accepted} cameras, {rejected} rejected", file=sys.stderr)
+    for item in stream.rejected:
         print(f"rejected #{item.index} {item.camera_id or ''}: {item.reason}", file=sys.stderr)
-    if batch.rejected and all_or_nothing:
-        print(f"{len(batch.rejected)} rejected: nothing imported (--all-or-nothing)", file=sys.stderr)
+    if rejected and all_or_nothing:
+        print(f"{rejected} rejected: nothing imported (--all-or-nothing)", file=sys.stderr)
         return 1
-    rejected = len(batch.rejected)
-    created, updated = asyncio.run(_store(settings, take_records(batch)))
     print(f"created {created}, updated {updated}, rejected {rejected}", file=sys.stderr)
     return 1 if rejected else 0
+
+
+def _store_or_reject(settings: Settings, stream: ImportStream, all_or_nothing: bool) -> tuple[int, int]:
+    """Stores the stream's records; all or nothing, stops storing at the first rejection and reads on."""
+    try:
+        return asyncio.run(_store(settings, _records(stream, all_or_nothing), stream.expected))
+    except _Rejected:
+        for _ in stream:  # only to gather every rejection, to report them all
+            pass
+        return 0, 0
+
+
+def _records(stream: ImportStream, all_or_nothing: bool) -> Iterator[list[CameraIn]]:
+    for chunk in stream:
+        if all_or_nothing and stream.rejected:
+            raise _Rejected  # rolls the transaction back
+        yield [camera for _, camera in chunk]
+    if all_or_nothing and stream.rejected:
+        raise _Rejected
 
 
 def load_demo_city(settings: Settings, count: int, seed: int, out: Path | None, load: bool) -> None:
@@ -52,23 +76,17 @@ def load_demo_city(settings: Settings, count: int, seed: int, out: Path | None, 
         out.write_bytes(data)
         print(f"wrote {written} cameras to {out}", file=sys.stderr)
     if load:
-        batch = parse_import(data, "application/geo+json", TypeDefaults())
-        created, updated = asyncio.run(_store(settings, take_records(batch)))
+        stream = stream_import(data, "application/geo+json", TypeDefaults())
+        created, updated = asyncio.run(_store(settings, _records(stream, False), stream.expected))
         print(f"demo city: created {created}, updated {updated}", file=sys.stderr)
 
 
-def take_records(batch: ImportBatch) -> list[CameraIn]:
-    """The batch's valid records, already in WGS 84; empties the batch so that only one list remains."""
-    records = [camera for _, camera in batch.cameras]
-    batch.cameras.clear()
-    return records
-
-
-async def _store(settings: Settings, records: list[CameraIn]) -> tuple[int, int]:
+async def _store(settings: Settings, chunks: Iterator[list[CameraIn]], expected: int) -> tuple[int, int]:
+    """Writes the chunks (a file's: no id twice) as they are read, with progress."""
     pool = await create_pool(settings.dsn, 1, 2)
     try:
-        with _progress(len(records)) as tick:
-            return await write(pool, Projector(settings.metric_crs), records, tick)
+        with _progress(expected) as tick:
+            return await write_chunks(pool, Projector(settings.metric_crs), chunks, expected, True, tick)
     finally:
         await pool.close()
 
@@ -77,7 +95,7 @@ class _progress:
     """A tqdm bar on a terminal, plain progress lines otherwise."""
 
     def __init__(self, total: int) -> None:
-        self.total = total
+        self.total = total  # as estimated from the file: the bar is set right at the end
         self.done = 0
         self.bar = None
         if sys.stderr.isatty():
@@ -97,4 +115,5 @@ class _progress:
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
+            self.bar.total = self.done
             self.bar.close()

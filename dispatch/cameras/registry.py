@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
 
+from dispatch.cameras import importer
 from dispatch.cameras.derive import copy_chunk
 from dispatch.cameras.model import CameraIn, CameraOut
 from dispatch.gcpause import paused_gc
@@ -16,8 +17,8 @@ from dispatch.storage import cameras as camera_store
 from dispatch.storage.db import transaction
 from geo.crs import Projector
 
-# Measured at 1M: 10k-camera chunks pipeline as well as 25k ones, with less memory in flight.
-CHUNK = 10_000
+# A list of cameras is written in chunks as large as a streamed file's.
+CHUNK = importer.CHUNK
 # Below this many cameras deriving takes milliseconds: not worth a thread.
 INLINE_MAX = 1_000
 Progress = Callable[[int], None]
@@ -30,12 +31,28 @@ async def write(
     progress: Progress | None = None,
 ) -> tuple[int, int]:
     """Stores cameras in one transaction (all or nothing); returns (created, updated)."""
-    # CameraIn records are resolved in the worker thread, while the database takes the previous chunk.
-    chunks = [list(cameras[start : start + CHUNK]) for start in range(0, len(cameras), CHUNK)]
+    chunks = (cameras[start : start + CHUNK] for start in range(0, len(cameras), CHUNK))
+    unique = len({c.camera_id for c in cameras}) == len(cameras)
+    return await write_chunks(pool, projector, chunks, len(cameras), unique, progress)
+
+
+async def write_chunks(
+    pool: asyncpg.Pool,
+    projector: Projector,
+    chunks: Iterator[Sequence[CameraIn | CameraOut]],
+    expected: int,
+    unique: bool,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Stores chunks of about `expected` cameras (`unique`: no id twice) in one transaction."""
+    # A worker thread reads (and may parse) the next chunk and derives it while the database takes this one.
     with paused_gc():
-        async with transaction(pool) as conn, contextlib.aclosing(_derived(chunks, projector)) as rows:
+        async with (
+            transaction(pool) as conn,
+            contextlib.aclosing(_derived(chunks, projector, expected)) as rows,
+        ):
             bulk = camera_store.BulkWrite(conn)
-            await bulk.start(len(cameras), unique=len({c.camera_id for c in cameras}) == len(cameras))
+            await bulk.start(expected, unique)
             done = 0
             async for chunk in rows:
                 await bulk.add(chunk)
@@ -49,18 +66,24 @@ async def write(
 
 
 async def _derived(
-    chunks: list[list[CameraIn | CameraOut]], projector: Projector
+    chunks: Iterator[Sequence[CameraIn | CameraOut]], projector: Projector, expected: int
 ) -> AsyncGenerator[camera_store.CopyChunk, None]:
-    """COPY data chunk by chunk; a worker thread derives the next while the database takes this one."""
-    if len(chunks) <= 1 and sum(map(len, chunks)) <= INLINE_MAX:
+    """COPY data chunk by chunk; a worker thread prepares the next while the database takes this one."""
+    if expected <= INLINE_MAX:
         for chunk in chunks:
             yield copy_chunk(chunk, projector)
         return
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(1, thread_name_prefix="derive") as worker:
-        pending = loop.run_in_executor(worker, copy_chunk, chunks[0], projector)
-        for following in chunks[1:]:
-            ready = await pending
-            pending = loop.run_in_executor(worker, copy_chunk, following, projector)
+        pending = loop.run_in_executor(worker, _next_copy, chunks, projector)
+        while (ready := await pending) is not None:
+            pending = loop.run_in_executor(worker, _next_copy, chunks, projector)
             yield ready
-        yield await pending
+
+
+def _next_copy(
+    chunks: Iterator[Sequence[CameraIn | CameraOut]], projector: Projector
+) -> camera_store.CopyChunk | None:
+    """COPY data of the next chunk, or None after the last."""
+    chunk = next(chunks, None)
+    return None if chunk is None else copy_chunk(chunk, projector)

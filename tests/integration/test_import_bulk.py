@@ -12,7 +12,7 @@ import orjson
 import pytest
 import shapely
 
-from dispatch.cameras import registry
+from dispatch.cameras import importer, json_chunks, registry
 from dispatch.cameras.derive import resolve, sector_ewkb
 from dispatch.cameras.loader import import_file
 from dispatch.cameras.model import CameraIn, CameraOut, to_geo
@@ -46,6 +46,8 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Several chunks through the worker thread, and index rebuilds, on a few hundred cameras."""
     monkeypatch.setattr(registry, "CHUNK", 70)
+    monkeypatch.setattr(importer, "CHUNK", 70)
+    monkeypatch.setattr(json_chunks, "CHUNK_BYTES", 20_000)
     monkeypatch.setattr(registry, "INLINE_MAX", 0)
     monkeypatch.setattr(camera_store, "REBUILD_MIN_ROWS", 50)
 
@@ -228,5 +230,50 @@ def test_the_command_line_import_reports_its_progress(
     path.write_bytes(orjson.dumps(generate(cameras=40, seed=3)))
     assert import_file(settings, path, all_or_nothing=False) == 0
     lines = capsys.readouterr().err.splitlines()
-    assert lines == ["reading city.geojson", "read 40 cameras, 0 rejected", "stored 40/40 cameras",
+    assert lines == ["reading city.geojson", "stored 40/40 cameras", "read 40 cameras, 0 rejected",
                      "created 40, updated 0, rejected 0"]
+
+
+def _stored(settings: Settings) -> int:
+    async def count() -> int:
+        conn = await asyncpg.connect(settings.dsn)
+        try:
+            return await camera_store.count(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())
+
+
+def _city_file(tmp_path: Path, bad: dict[int, dict[str, object]], count: int = 300) -> Path:
+    collection = generate(cameras=count, seed=3)
+    for index, properties in bad.items():
+        collection["features"][index]["properties"].update(properties)
+    path = tmp_path / "city.geojson"
+    path.write_bytes(orjson.dumps(collection))
+    return path
+
+
+def test_all_or_nothing_stores_nothing_and_reports_every_rejection(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], small_chunks: None
+) -> None:
+    path = _city_file(tmp_path, {5: {"heading_deg": 400}, 250: {"kind": "drone"}})
+    assert import_file(settings, path, all_or_nothing=True) == 1
+    err = capsys.readouterr().err
+    assert "rejected #5 " in err and "rejected #250 " in err
+    assert "2 rejected: nothing imported (--all-or-nothing)" in err
+    assert _stored(settings) == 0
+    assert import_file(settings, path, all_or_nothing=False) == 1
+    assert "created 298, updated 0, rejected 2" in capsys.readouterr().err
+    assert _stored(settings) == 298
+
+
+def test_a_file_broken_part_way_stores_nothing(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], small_chunks: None
+) -> None:
+    path = _city_file(tmp_path, {})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 3 // 4] + data[len(data) * 3 // 4 :].replace(b"false", b"nope", 1))
+    assert import_file(settings, path, all_or_nothing=False) == 2
+    assert "cannot import city.geojson: not valid JSON" in capsys.readouterr().err
+    assert _stored(settings) == 0
