@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import WSCloseCode, web
 
-from dispatch.audit.writer import Auditor
+from dispatch.audit.writer import Auditor, plain
 from dispatch.auth.tokens import Principal
 from dispatch.calls.feeds import incident_token
 from dispatch.detections.policy import Policy
@@ -52,7 +52,7 @@ class Hub:
         if len(self.seen) > 10 * BUFFER:
             self.seen.popitem(last=False)
         by_role: dict[str, Rendered | None] = {}
-        reached: list[Principal] = []
+        reached: list[Stream] = []
         for stream in list(self.streams.values()):
             if not stream.wants(event):
                 continue
@@ -61,7 +61,7 @@ class Hub:
                 continue
             rendered = self._rendered(event, stream.principal.role, by_role)
             if rendered is not None and self._deliver(stream, event, rendered):
-                reached.append(stream.principal)
+                reached.append(stream)
         shown = next((r for r in by_role.values() if r is not None), None)
         if shown is not None:
             self.metrics.events.labels(event.type).inc()
@@ -85,7 +85,7 @@ class Hub:
                 self._cut_off(stream, conn)
         return True
 
-    def _disclose(self, event: Event, reached: list[Principal], paths: list[str], expires: int) -> None:
+    def _disclose(self, event: Event, reached: list[Stream], paths: list[str], expires: int) -> None:
         # One audit row per event and delivery round, naming every console it reached and the feeds their
         # tokens open: a row per console would be hundreds of rows per call and could not keep up.
         if not reached:
@@ -94,17 +94,18 @@ class Hub:
             "event_id": event.event_id,
             "type": event.type,
             "incident_id": str(event.incident_id),
-            "consoles": [{"name": p.name, "agency": p.role, "token_id": p.token_id} for p in reached],
+            "consoles": [stream.audit_name for stream in reached],
         }
         if event.type == "detection":
-            subject["detection_id"] = event.payload["detection"]["detection_id"]
+            subject["detection_id"] = plain(event.payload["detection"]["detection_id"])
         if paths:
-            subject["feeds"] = {"cameras": paths, "expires": expires}
+            subject["feeds"] = {"cameras": plain(paths), "expires": expires}
         action = "detection.delivered" if event.type == "detection" else "incident.delivered"
-        agencies = sorted({p.role for p in reached})
-        actor = reached[0].name if len(reached) == 1 else f"{len(reached)} consoles"
+        first = reached[0].principal
+        agencies = sorted({stream.principal.role for stream in reached})
+        actor = first.name if len(reached) == 1 else f"{len(reached)} consoles"
         reason = f"incident {event.incident_id}" if event.incident_id else None
-        self.auditor.record(actor, ",".join(agencies), action, subject, reason)
+        self.auditor.record(actor, ",".join(agencies), action, subject, reason, plain_subject=True)
 
     def _stamp(self, stream: Stream, event: Event, rendered: Rendered, seq: int) -> bytes:
         token = None
@@ -123,12 +124,14 @@ class Hub:
             conn.ws.close(code=CLOSE_TOO_SLOW, message=b"too slow; resume")
         )
 
-    def attach(self, principal: Principal, ws: web.WebSocketResponse) -> tuple[Stream, Connection]:
+    def attach(
+        self, principal: Principal, ws: web.WebSocketResponse, transport: asyncio.Transport
+    ) -> tuple[Stream, Connection]:
         """Adds a held connection to its token's stream (created on first use); see `resume`."""
         stream = self.streams.get(principal.token_id)
         if stream is None:
             stream = self.streams[principal.token_id] = Stream(principal, fresh=True)
-        conn = Connection(ws, self.settings.console_queue, stream.seq)
+        conn = Connection(ws, transport, self.settings.console_buffer_bytes, stream.seq)
         stream.connections.add(conn)
         self.metrics.consoles.inc()
         hello = control(
@@ -212,7 +215,7 @@ class Hub:
             for seq, event in missed:
                 rendered = render(event, self.settings, self.policy, stream.principal.role)
                 if rendered is not None:
-                    self._disclose(event, [stream.principal], rendered.paths, rendered.expires)
+                    self._disclose(event, [stream], rendered.paths, rendered.expires)
                     if not await conn.put(self._stamp(stream, event, rendered, seq)):
                         self._cut_off(stream, conn)
                         return
@@ -223,7 +226,7 @@ class Hub:
         now = time.monotonic()
         for stream in list(self.streams.values()):
             for conn in [c for c in stream.connections if not c.held]:
-                if now - conn.last_sent >= self.settings.heartbeat_s and conn.queue.empty():
+                if now - conn.last_sent >= self.settings.heartbeat_s and conn.idle:
                     conn.last_sent = now
                     if not conn.offer(control("heartbeat", stream.seq)):
                         self._cut_off(stream, conn)

@@ -79,8 +79,10 @@ class Settings(BaseSettings):
     heartbeat_s: float = Field(
         default=15.0, gt=0, description="Seconds of silence before a console gets a heartbeat."
     )
-    console_queue: int = Field(
-        default=1000, ge=1, description="Frames queued per console before it is cut off (4008)."
+    console_buffer_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Unsent bytes a console may have before it is cut off (4008) as not reading.",
     )
     resume_window_s: int = Field(
         default=3600, gt=0, description="How far back a console can resume, seconds."

@@ -1,14 +1,16 @@
-"""A console's stream (seq, filter, recent events) and its connections (bounded queue, own sender)."""
+"""A console's stream (seq, filter, recent events) and its connections (frames written to the socket)."""
 
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from collections import OrderedDict, deque
 
 from aiohttp import WSMsgType, web
 
 from dispatch.access import Subscription, may_see
+from dispatch.audit.writer import plain
 from dispatch.auth.tokens import Principal
 from dispatch.storage.events import Event
 
@@ -19,40 +21,69 @@ HOLD_S = 1.0
 
 
 class Connection:
-    """One WebSocket: a bounded queue drained by its own sender task."""
+    """One WebSocket. Frames go straight to its transport: no task, queue or await per console and frame."""
 
-    def __init__(self, ws: web.WebSocketResponse, limit: int, hello_seq: int) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, transport: asyncio.Transport, limit: int, hello_seq: int
+    ) -> None:
         self.ws = ws
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(limit)
+        self.transport = transport
+        self.limit = limit  # unsent bytes beyond which the console has stopped reading
         self.last_sent = time.monotonic()
         self.cut_off = False
         self.held = True
         self.hello_seq = hello_seq
         self.release: asyncio.Task[None] | None = None
+        self._compressed: set[asyncio.Task[None]] = set()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing written and still unsent."""
+        return self.transport.get_write_buffer_size() == 0 and not self._compressed
 
     def offer(self, frame: bytes) -> bool:
-        """Queues a frame; False when the console has stopped reading."""
-        try:
-            self.queue.put_nowait(frame)
-            return True
-        except asyncio.QueueFull:
+        """Writes a frame now; False when the console has stopped reading (too much of it still unsent)."""
+        if self.transport.is_closing():
+            return True  # going away: its handler detaches it
+        if self.transport.get_write_buffer_size() > self.limit:
             return False
+        if self.ws.compress:
+            return self._offer_compressed(frame)
+        self.transport.write(text_header(len(frame)) + frame)
+        self.last_sent = time.monotonic()
+        return True
+
+    def _offer_compressed(self, frame: bytes) -> bool:
+        # permessage-deflate keeps compressor state per connection: aiohttp's writer must frame these, in
+        # order (its send lock is first come, first served). Too many unsent frames means a console lagging.
+        if len(self._compressed) * 4096 > self.limit:
+            return False
+        task = asyncio.get_running_loop().create_task(self.ws.send_frame(frame, WSMsgType.TEXT))
+        self._compressed.add(task)
+        task.add_done_callback(self._compressed.discard)
+        self.last_sent = time.monotonic()
+        return True
 
     async def put(self, frame: bytes, timeout_s: float = 10.0) -> bool:
-        """Queues a frame, waiting for room (replays are larger than the queue); False if it never came."""
-        try:
-            await asyncio.wait_for(self.queue.put(frame), timeout_s)
-            return True
-        except TimeoutError:
-            return False
+        """Writes a frame once there is room (replays are longer than the limit); False if room never came."""
+        deadline = time.monotonic() + timeout_s
+        while not self.offer(frame):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
 
-    async def drain(self) -> None:
-        """Sends queued frames in order until the socket closes."""
-        while not self.ws.closed:
-            frame = await self.queue.get()
-            # Frames are UTF-8 JSON already: send them as text without decoding and re-encoding.
-            await self.ws.send_frame(frame, WSMsgType.TEXT)
-            self.last_sent = time.monotonic()
+
+def text_header(length: int) -> bytes:
+    """The header of an unmasked, final text frame of this length (RFC 6455 section 5.2)."""
+    if length < 126:
+        return _SHORT.pack(0x81, length)
+    if length < 65536:
+        return _MEDIUM.pack(0x81, 126, length)
+    return _LONG.pack(0x81, 127, length)
+
+
+_SHORT, _MEDIUM, _LONG = struct.Struct("!BB"), struct.Struct("!BBH"), struct.Struct("!BBQ")
 
 
 class Stream:
@@ -60,6 +91,10 @@ class Stream:
 
     def __init__(self, principal: Principal, fresh: bool) -> None:
         self.principal = principal
+        # How delivery audit rows name this console, made plain once rather than on every delivery.
+        self.audit_name = plain(
+            {"name": principal.name, "agency": principal.role, "token_id": principal.token_id}
+        )
         self.subscription = Subscription()
         self.seq = 0
         self.sent: deque[tuple[int, Event]] = deque(maxlen=BUFFER)

@@ -31,11 +31,18 @@ _INSERT = """
 _STORED = "SELECT hash FROM audit WHERE audit_id = $1"
 
 
-def entry(actor: str, agency: str | None, action: str, subject: dict[str, Any], reason: str | None) -> Entry:
-    """An entry stamped now, in the form that survives a round trip through jsonb unchanged."""
-    return Entry(
-        datetime.now(UTC), _clean(actor), _opt(agency), _clean(action), _plain(subject), _opt(reason)
-    )
+def entry(
+    actor: str,
+    agency: str | None,
+    action: str,
+    subject: dict[str, Any],
+    reason: str | None,
+    plain_subject: bool = False,
+) -> Entry:
+    """An entry stamped now, in the form that survives a round trip through jsonb unchanged (`plain`, unless
+    the subject is built of parts already plain: the hot path's deliveries)."""
+    shown = subject if plain_subject else plain(subject)
+    return Entry(datetime.now(UTC), _clean(actor), _opt(agency), _clean(action), shown, _opt(reason))
 
 
 def _clean(text: str) -> str:
@@ -47,13 +54,13 @@ def _opt(text: str | None) -> str | None:
     return None if text is None else _clean(text)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     # jsonb rewrites numbers (1e20 comes back as 100000000000000000000), which would break the hash: subjects
     # carry ids, so a fractional number is kept as its text.
     if isinstance(value, dict):
-        return {_clean(str(k)): _plain(v) for k, v in value.items()}
+        return {_clean(str(k)): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, str):
         return _clean(value)
     if value is None or isinstance(value, bool | int):
@@ -122,7 +129,13 @@ class Auditor:
         self._unsure: tuple[int, str, int] | None = None
 
     def record(
-        self, actor: str, agency: str | None, action: str, subject: dict[str, Any], reason: str | None = None
+        self,
+        actor: str,
+        agency: str | None,
+        action: str,
+        subject: dict[str, Any],
+        reason: str | None = None,
+        plain_subject: bool = False,
     ) -> None:
         """Queues one disclosure; never waits (beyond max_pending rows it is dropped and counted)."""
         if len(self.pending) >= self.max_pending:
@@ -132,7 +145,7 @@ class Auditor:
                     "audit queue full (%d rows): %d rows dropped so far", self.max_pending, self.dropped
                 )
             return
-        self.pending.append(entry(actor, agency, action, subject, reason))
+        self.pending.append(entry(actor, agency, action, subject, reason, plain_subject))
         if len(self.pending) >= self.batch_size:
             self._wake.set()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Annotated, Literal
 
@@ -45,18 +43,16 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
     principal = guard.person(request, settings)
     ws = web.WebSocketResponse(compress=settings.ws_compress, heartbeat=None, max_msg_size=64 * 1024)
     await ws.prepare(request)
+    if request.transport is None:
+        return ws  # the console left during the upgrade
     hub = request.app[HUB]
-    stream, conn = hub.attach(principal, ws)
-    sender = asyncio.create_task(conn.drain())
+    stream, conn = hub.attach(principal, ws, request.transport)
     try:
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 await _handle(hub, stream, conn, message.data)
     finally:
         hub.detach(stream, conn)
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-            await sender
     return ws
 
 

@@ -16,7 +16,7 @@ from chaos_suite.clients import Console, Fleet, Frame, Outcome, Sender, Tally, p
 from chaos_suite.common import Row, Service, database, token
 from chaos_suite.load import call_body, seed_cameras
 
-QUEUE = 16  # CALLSIGHT_CONSOLE_QUEUE here, so that a stalled console is cut off within a short run
+BUFFER = 16 * 1024  # CALLSIGHT_CONSOLE_BUFFER_BYTES here, so that a stalled console is cut off in a short run
 CAMERAS = 3000  # dense enough that incidents carry up to 50 cameras: fat frames fill socket buffers sooner
 
 
@@ -31,10 +31,11 @@ class Stalled:
     frames: list[Frame] = field(default_factory=list)
     close_code: int | None = None
 
-    async def open(self, port: int) -> None:
-        """Upgrades to a WebSocket, then reads nothing more until `drain`."""
+    async def open(self, port: int, bearer: str | None = None) -> None:
+        """Upgrades to a WebSocket (as a police console of the suite's key unless given a token), then reads
+        nothing more until `drain`."""
         loop = asyncio.get_running_loop()
-        self.token = token("police", self.name)
+        self.token = bearer or token("police", self.name)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.sock.setblocking(False)
         await loop.sock_connect(self.sock, ("127.0.0.1", port))
@@ -188,7 +189,7 @@ async def _drive(service: Service, db: str, live: int, bad: int, calls: int, rat
 async def run(consoles: int = 500, bad: int = 50, calls: int = 600, rate: float = 20.0) -> Row:
     """`consoles` connected, `bad` of them stalled and `bad` vanished, against a run without them."""
     with database("consoles") as db:
-        service = Service(db, {"CALLSIGHT_CONSOLE_QUEUE": str(QUEUE)})
+        service = Service(db, {"CALLSIGHT_CONSOLE_BUFFER_BYTES": str(BUFFER)})
         try:
             await asyncio.to_thread(service.start)
             seed_cameras(service, CAMERAS)

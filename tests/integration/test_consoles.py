@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 from aiohttp.test_utils import TestClient, TestServer
+from chaos_suite.consoles import Stalled
 
 from dispatch.app import create_app
 from dispatch.context import HUB
@@ -62,25 +64,25 @@ async def test_idle_console_gets_heartbeats(client: Client) -> None:
 
 
 async def test_console_that_stops_reading_is_cut_off_others_keep_receiving(settings: Settings) -> None:
-    slow_settings = settings.model_copy(update={"console_queue": 3})
-    async with TestClient(TestServer(create_app(slow_settings))) as client:
+    # A real socket that stops reading after the upgrade, with a tiny receive buffer: the kernel's buffers
+    # fill, then the service's unsent bytes pass the limit.
+    small = settings.model_copy(update={"console_buffer_bytes": 64 * 1024})
+    async with TestClient(TestServer(create_app(small))) as client:
         await seed_cameras(client)
-        stalled = await console(client, "police")
+        stalled = Stalled("stalled")
+        await stalled.open(client.server.port or 0, bearer("police", name="stalled")["Authorization"][7:])
         reader = await console(client, "police")
-        hub_streams = list(client.app[HUB].streams.values())
-        stalled_conn = next(iter(hub_streams[0].connections))
-        stalled_conn.queue.put_nowait(b"{}")  # its sender is blocked below: simulate a full socket
-        for conn in list(hub_streams[0].connections):
-            conn.ws.send_frame = _never  # type: ignore[method-assign]
-        for n in range(6):
-            await post(client, "/v1/calls", call_body(f"113-SLOW-{n}"))
+        streams = client.app[HUB].streams.values()
+        for conn in next(s for s in streams if s.principal.name == "stalled").connections:
+            conn.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        for n in range(300):
+            await post(client, "/v1/calls", call_body(f"113-SLOW-{n}", uncertainty_m=80))
             assert (await next_frame(reader))["incident"]["call_id"] == f"113-SLOW-{n}"
-        closed = await stalled.receive(timeout=5)
-        assert stalled.close_code == 4008 or closed.data == 4008
-
-
-async def _never(_data: bytes, _opcode: object = None) -> None:
-    await asyncio.sleep(3600)
+            if not any(s.connections for s in streams if s.principal.name == "stalled"):
+                break
+        await stalled.drain()
+        assert stalled.close_code == 4008
+        assert 0 < len(stalled.frames) < n + 1
 
 
 async def test_two_instances_share_events(settings: Settings) -> None:
