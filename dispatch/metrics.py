@@ -10,6 +10,10 @@ from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+PUSH_BUCKETS = tuple(
+    ms / 1000 for ms in (0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100, 250, 1000)
+)
+ARRIVED = web.RequestKey("arrived", float)  # perf_counter when the request reached the service
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -45,6 +49,12 @@ class Metrics:
             "Calls pushed to consoles while the database was away",
             registry=self.registry,
         )
+        self.call_push = Histogram(
+            "callsight_call_push_seconds",
+            "From a new call's request arriving to its incident.opened written to every addressed console",
+            registry=self.registry,
+            buckets=PUSH_BUCKETS,
+        )
         self.match_failures = Counter(
             "callsight_match_failures", "Matches that failed open", registry=self.registry
         )
@@ -60,7 +70,7 @@ class Metrics:
 
         @web.middleware
         async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
-            started = time.perf_counter()
+            started = request[ARRIVED] = time.perf_counter()
             route = request.match_info.route.resource
             name = route.canonical if route is not None else "unmatched"
             status = 500

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,7 @@ from dispatch.storage import calls as call_store
 from dispatch.storage import detections as detection_store
 from dispatch.storage import events as event_store
 from dispatch.storage.calls import NewCall, StoredCall
-from dispatch.storage.db import StorageUnavailable, transaction
+from dispatch.storage.db import StorageUnavailable, connection, transaction
 
 log = logging.getLogger(__name__)
 INCIDENTS = uuid.UUID("6f1c2b9e-4d0a-5c8e-9b7f-3a2d1e0c4b5a")
@@ -45,8 +46,8 @@ class Pipeline:
     hub: Hub
     degraded: Degraded
 
-    async def receive(self, call: CallIn) -> tuple[StoredCall, bool]:
-        """A new call (True) or the stored one for a retry (False)."""
+    async def receive(self, call: CallIn, arrived: float | None = None) -> tuple[StoredCall, bool]:
+        """A new call (True) or the stored one for a retry (False); `arrived` (perf_counter) dates it."""
         reported = parse_location(call.location)
         matched = self.match(reported)
         number_hash, last3 = caller_fingerprint(self.settings.caller_key, call.caller.number)
@@ -63,21 +64,23 @@ class Pipeline:
             matched.region_wkb if matched else None,
         )
         try:
-            return await self._store(new)
+            return await self._store(new, arrived)
         except StorageUnavailable:
             self.degraded.publish(new)
             raise
 
-    async def _store(self, new: NewCall) -> tuple[StoredCall, bool]:
-        async with transaction(self.pool) as conn:
-            stored = await call_store.insert(conn, new, self.live.projector.srid)
-            if stored is None:
-                return await call_store.get(conn, new.call_id), False
+    async def _store(self, new: NewCall, arrived: float | None) -> tuple[StoredCall, bool]:
+        # Two round trips: the detections look-back, then one statement that commits the call with its event.
+        # The consoles get the event before the connection goes back to the pool (its reset is a round trip).
+        async with connection(self.pool) as conn:
+            stored = new.opened(datetime.now(UTC))
             payload = incident_payload(stored, await self.recent(conn, stored))
-            event = await event_store.append(
-                conn, "incident.opened", stored.incident_id, stored.hotline, stored.area, payload
-            )
-        self.hub.publish(event)
+            event = await call_store.open_call(conn, new, self.live.projector.srid, stored.opened_at, payload)
+            if event is None:
+                return await call_store.get(conn, new.call_id), False
+            self.hub.publish(event)
+            if arrived is not None:
+                self.hub.metrics.call_push.observe(time.perf_counter() - arrived)
         return stored, True
 
     async def relocate(self, call_id: str, update: LocationUpdateIn) -> StoredCall:

@@ -19,6 +19,7 @@ from dispatch.frames import allowed as allowed_detections
 from dispatch.frames import feed_paths, with_feeds
 from dispatch.ingest.model import LocationError
 from dispatch.jsonio import loads, respond
+from dispatch.metrics import ARRIVED
 from dispatch.problems import Problem, from_validation, invalid, unavailable
 from dispatch.settings import Settings
 from dispatch.storage import calls as call_store
@@ -99,7 +100,7 @@ async def post_call(request: web.Request) -> web.Response:
     """A new call (201) or a repeat of one (200), answered after COMMIT."""
     call = await _signed_body(request, CallIn)
     pipeline: Pipeline = request.app[PIPELINE]
-    stored, created = await _run(request, pipeline.receive, call)
+    stored, created = await _run(request, pipeline.receive, call, request.get(ARRIVED))
     viewer = Principal(request.headers["X-Callsight-Sender"], "sender")
     return respond(_disclosed(request, stored, viewer), status=201 if created else 200)
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from dispatch.storage.events import CHANNEL, EVENT_ORDER_LOCK, Event
+
 _COLUMNS = (
     "incident_id, call_id, hotline, status, received_at, opened_at, updated_at, closed_at, close_reason, "
     "caller_last3, area, location, cameras"
@@ -51,18 +53,51 @@ class NewCall:
     cameras: list[dict[str, Any]]
     region_wkb: bytes | None
 
+    def opened(self, at: datetime) -> StoredCall:
+        """The call as it is once stored, opened at `at`."""
+        fields = (self.caller_last3, self.area, self.location, self.cameras)
+        return StoredCall(
+            self.incident_id,
+            self.call_id,
+            self.hotline,
+            "open",
+            self.received_at,
+            at,
+            at,
+            None,
+            None,
+            *fields,
+        )
+
 
 def _call(row: asyncpg.Record) -> StoredCall:
     return StoredCall(**dict(row))
 
 
-async def insert(conn: asyncpg.Connection, call: NewCall, srid: int) -> StoredCall | None:
-    """Stores a new call; None when the call id is already stored (a retry)."""
+_OPEN = f"""
+WITH call AS (
+    INSERT INTO calls (incident_id, call_id, hotline, received_at, caller_hash, caller_last3, area, location,
+                       cameras, region_m, opened_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ST_SetSRID(ST_GeomFromWKB($10), $11), $12, $12)
+    ON CONFLICT DO NOTHING
+    RETURNING incident_id
+), event AS (
+    -- The event-order lock is taken per inserted row, so before the event id is drawn, and held to COMMIT.
+    INSERT INTO events (type, incident_id, hotline, area, payload)
+    SELECT 'incident.opened', call.incident_id, $3, $7, $13
+    FROM call, LATERAL (SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK})) AS ordered
+    RETURNING event_id, created_at
+)
+SELECT event_id, created_at, pg_notify('{CHANNEL}', event_id::text) FROM event"""
+
+
+async def open_call(
+    conn: asyncpg.Connection, call: NewCall, srid: int, opened_at: datetime, payload: dict[str, Any]
+) -> Event | None:
+    """Stores a new call and its `incident.opened` event in one statement (one round trip, its own
+    transaction); None when the call id is already stored (a retry)."""
     row = await conn.fetchrow(
-        f"""INSERT INTO calls (incident_id, call_id, hotline, received_at, caller_hash, caller_last3, area,
-                location, cameras, region_m)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ST_SetSRID(ST_GeomFromWKB($10), $11))
-            ON CONFLICT DO NOTHING RETURNING {_COLUMNS}""",
+        _OPEN,
         call.incident_id,
         call.call_id,
         call.hotline,
@@ -74,8 +109,15 @@ async def insert(conn: asyncpg.Connection, call: NewCall, srid: int) -> StoredCa
         call.cameras,
         call.region_wkb,
         srid,
+        opened_at,
+        payload,
     )
-    return _call(row) if row else None
+    if row is None:
+        return None
+    created_at = row["created_at"]
+    return Event(
+        row["event_id"], created_at, "incident.opened", call.incident_id, call.hotline, call.area, payload
+    )
 
 
 async def get(conn: asyncpg.Connection, call_id: str, lock: bool = False) -> StoredCall:

@@ -17,6 +17,7 @@ from dispatch.app import create_app
 from dispatch.calls import pipeline
 from dispatch.listener import Listener
 from dispatch.settings import Settings
+from dispatch.storage import calls as call_store
 from dispatch.storage import db as storage_db
 from dispatch.storage import events as event_store
 from tests.integration.conftest import bearer
@@ -26,7 +27,7 @@ Client = TestClient[Any, Any]
 
 
 class Latch:
-    """Holds the next pipeline transaction before (or after) its COMMIT until `gate` is set."""
+    """Holds the next stored call right after its statement (before or after COMMIT) until `gate` is set."""
 
     def __init__(self, before_commit: bool) -> None:
         self.before_commit = before_commit
@@ -42,18 +43,23 @@ class Latch:
 
 
 def _patch(monkeypatch: pytest.MonkeyPatch, latch: Latch) -> None:
-    real = storage_db.transaction
+    real_open, real_connection = call_store.open_call, storage_db.connection
+
+    async def open_call(*args: Any) -> Any:
+        event = await real_open(*args)
+        await latch.hold()
+        return event
 
     @contextlib.asynccontextmanager
-    async def transaction(pool: Any) -> AsyncIterator[Any]:
-        async with real(pool) as conn:
+    async def in_transaction(pool: Any) -> AsyncIterator[Any]:
+        # The service's one statement commits by itself; an enclosing transaction lets the latch hold the
+        # COMMIT back (with the event-order lock taken) while the next call comes in.
+        async with real_connection(pool) as conn, conn.transaction():
             yield conn
-            if latch.before_commit:
-                await latch.hold()
-        if not latch.before_commit:
-            await latch.hold()
 
-    monkeypatch.setattr(pipeline, "transaction", transaction)
+    monkeypatch.setattr(call_store, "open_call", open_call)
+    if latch.before_commit:
+        monkeypatch.setattr(pipeline, "connection", in_transaction)
 
 
 @contextlib.asynccontextmanager
@@ -171,7 +177,7 @@ async def test_resume_on_the_same_instance_does_not_repeat_live_events(settings:
 
 async def test_resume_longer_than_the_queue_loses_nothing(settings: Settings) -> None:
     headers = bearer("police")
-    async with _instance(settings.model_copy(update={"console_queue": 4})) as client:
+    async with _instance(settings.model_copy(update={"console_buffer_bytes": 1024})) as client:
         ws = await console(client, "police", headers=headers)
         await ws.close()
         for n in range(10):
