@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing as mp
 import os
 import random
@@ -41,6 +42,7 @@ def _pct(values: list[float], p: float) -> float:
 
 async def _consoles(url: str, tokens: list[str], ready: Any, stop: Any, out: Any) -> None:
     received: dict[str, list[float]] = {}
+    sizes: list[int] = []
 
     async def one(token: str) -> None:
         async with websockets.connect(
@@ -53,13 +55,17 @@ async def _consoles(url: str, tokens: list[str], ready: Any, stop: Any, out: Any
                 if '"type":"incident.opened"' in text[:80]:
                     start = text.index('"call_id":"') + 11
                     received.setdefault(text[start : text.index('"', start)], []).append(now)
+                    if len(sizes) < 1000:
+                        sizes.append(len(text))
+                        sample.append(text)
 
+    sample: list[str] = []
     tasks = [asyncio.create_task(one(t)) for t in tokens]
     while not stop.is_set():
         await asyncio.sleep(0.1)
     for task in tasks:
         task.cancel()
-    out.put(received)
+    out.put((received, sample[-1] if sample else "", sum(sizes) / max(1, len(sizes))))
 
 
 def _console_process(url: str, tokens: list[str], ready: Any, stop: Any, out: Any) -> None:
@@ -146,32 +152,106 @@ def _start_service(db: str, port: int) -> subprocess.Popen[bytes]:
         "CALLSIGHT_WEBHOOK_SECRETS": f"bench={SECRET}",
         "CALLSIGHT_TOKEN_SECRET": TOKEN_KEY,
         "CALLSIGHT_LOG_LEVEL": "WARNING",
-        "CALLSIGHT_CONSOLE_QUEUE": "100000",
+        "CALLSIGHT_CONSOLE_BUFFER_BYTES": str(2**30),
     }
     process = subprocess.Popen([str(Path(sys.executable).parent / "callsight"), "serve"], env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.3)
+    _wait_for_port(port)
     time.sleep(1.0)
     return process
 
 
-async def _run(url: str, args: argparse.Namespace, received_queue: Any, stop: Any) -> dict[str, Any]:
-    results: dict[str, Any] = {"consoles": args.consoles}
+async def _phases(url: str, phases: list[tuple[float, float]], label: str) -> list[dict[str, Any]]:
+    """Posts calls at each (rate, seconds) in turn; the service's push histogram is read around each."""
     run = int(time.time())  # call ids unique per run: the bench database is kept between runs
-    results["steady"] = {"rate": args.rate, "sent": await _post_at(url, args.rate, args.seconds, f"s{run}")}
-    results["ramp"] = []
-    for rate in args.ramp:
-        results["ramp"].append(
-            {"rate": rate, "sent": await _post_at(url, rate, args.ramp_seconds, f"r{run}-{rate}")}
-        )
-    await asyncio.sleep(2.0)
-    stop.set()
-    return results
+    done = []
+    for rate, seconds in phases:
+        before = await _push_histogram(url)
+        sent = await _post_at(url, rate, seconds, f"{label}{run}-{rate:g}")
+        await asyncio.sleep(1.0)
+        done.append({"rate": rate, "sent": sent, "server": _server_side(before, await _push_histogram(url))})
+    return done
+
+
+async def _push_histogram(url: str) -> dict[float, float]:
+    """Cumulative bucket counts of callsight_call_push_seconds (empty for the baseline server)."""
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as response:
+        if response.status != 200:
+            return {}
+        text = await response.text()
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith("callsight_call_push_seconds_bucket"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float(bound)] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def _server_side(before: dict[float, float], after: dict[float, float]) -> dict[str, float] | None:
+    """p50/p99 in ms from a histogram's bucket counts over one phase, interpolated within buckets."""
+    counts = sorted((bound, after[bound] - before.get(bound, 0.0)) for bound in after)
+    if not counts or counts[-1][1] == 0:
+        return None
+    total = counts[-1][1]
+
+    def quantile(q: float) -> float:
+        lower, below = 0.0, 0.0
+        for bound, cumulative in counts:
+            if cumulative >= q * total:
+                if math.isinf(bound):
+                    return lower * 1000
+                share = (q * total - below) / max(cumulative - below, 1e-9)
+                return (lower + (bound - lower) * share) * 1000
+            lower, below = bound, cumulative
+        return lower * 1000
+
+    return {"p50": quantile(0.5), "p99": quantile(0.99)}
+
+
+def _with_consoles(
+    url: str, tokens: list[str], phases: list[tuple[float, float]], label: str
+) -> tuple[list[dict[str, Any]], dict[str, list[float]], str, float]:
+    """Connects the consoles in a child process, runs the phases, and gathers what each console received."""
+    ready, out, stop = mp.Queue(), mp.Queue(), mp.Event()
+    child = mp.Process(target=_console_process, args=(url.replace("http", "ws"), tokens, ready, stop, out))
+    child.start()
+    try:
+        for _ in tokens:
+            ready.get(timeout=60)
+        done = asyncio.run(_phases(url, phases, label))
+        time.sleep(1.0)
+        stop.set()
+        received, sample, size = out.get(timeout=60)
+    finally:
+        stop.set()
+        child.join(timeout=10)
+    return done, received, sample, size
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.3)
+
+
+def _baseline(tokens: list[str], sample: str, rate: float, seconds: float) -> dict[str, Any]:
+    """The steady phase again against the bare fan-out server, with the service's own frame."""
+    port = _free_port()
+    sample_file = ROOT / "bench-results" / "calls-sample-frame.json"
+    sample_file.write_text(sample)
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "bench_fanout.py"), str(port), str(sample_file)]
+    )
+    try:
+        _wait_for_port(port)
+        done, received, _, _ = _with_consoles(f"http://127.0.0.1:{port}", tokens, [(rate, seconds)], "b")
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    return {"rate": rate, **_latencies(done[0]["sent"], received, len(tokens))}
 
 
 def main() -> None:
@@ -189,45 +269,54 @@ def main() -> None:
     db = _prepare_database(os.environ.get("CALLSIGHT_DATABASE_URL") or Settings().dsn)
     port = _free_port()
     service = _start_service(db, port)
-    url = f"http://127.0.0.1:{port}"
     tokens = [issue(TOKEN_KEY.encode(), "police", 3600, None, f"bench-{n}") for n in range(args.consoles)]
-    ready, out, stop = mp.Queue(), mp.Queue(), mp.Event()
-    child = mp.Process(target=_console_process, args=(url.replace("http", "ws"), tokens, ready, stop, out))
-    child.start()
+    phases = [(args.rate, args.seconds), *((rate, args.ramp_seconds) for rate in args.ramp)]
     try:
-        for _ in tokens:
-            ready.get(timeout=60)
-        results = asyncio.run(_run(url, args, out, stop))
-        received = out.get(timeout=60)
+        done, received, sample, size = _with_consoles(f"http://127.0.0.1:{port}", tokens, phases, "s")
     finally:
-        stop.set()
-        child.join(timeout=10)
         service.terminate()
         service.wait(timeout=15)
-    report = {
-        "consoles": args.consoles,
-        "steady": {"rate": args.rate, **_latencies(results["steady"]["sent"], received, args.consoles)},
-        "ramp": [
-            {"rate": r["rate"], **_latencies(r["sent"], received, args.consoles)} for r in results["ramp"]
-        ],
-    }
-    _print(report)
     out_dir = ROOT / "bench-results"
     out_dir.mkdir(exist_ok=True)
+    rows = [
+        {"rate": d["rate"], "server_ms": d["server"], **_latencies(d["sent"], received, len(tokens))}
+        for d in done
+    ]
+    report = {
+        "consoles": args.consoles,
+        "frame_bytes": round(size),
+        "steady": rows[0],
+        "ramp": rows[1:],
+        "baseline": _baseline(tokens, sample, args.rate, args.seconds),
+    }
+    _print(report)
     (out_dir / "calls.json").write_text(json.dumps(report, indent=2))
 
 
 def _print(report: dict[str, Any]) -> None:
-    print(f"{report['consoles']} consoles, 113 calls (every console addressed)")
-    heads = ("rate/s", "calls", "to all", "all p50", "all p99", "1st p50", "1st p99")
+    print(
+        f"{report['consoles']} consoles, 113 calls (every console addressed), "
+        f"frames of {report['frame_bytes']} bytes"
+    )
+    heads = ("rate/s", "calls", "to all", "all p50", "all p99", "1st p50", "1st p99", "srv p50", "srv p99")
     print(" ".join(f"{h:>8}" for h in heads))
-    for row in [report["steady"], *report["ramp"]]:
-        a, f = row["all_consoles_ms"], row["first_console_ms"]
+    for name, row in [
+        ("", report["steady"]),
+        *(("", r) for r in report["ramp"]),
+        ("bare", report["baseline"]),
+    ]:
+        a, f, srv = row["all_consoles_ms"], row["first_console_ms"], row.get("server_ms") or {}
         print(
             f"{row['rate']:>7.0f} {row['calls']:>6} {row['delivered_to_all']:>7} {a['p50']:>8.1f} "
-            f"{a['p99']:>8.1f} {f['p50']:>8.1f} {f['p99']:>8.1f}"
+            f"{a['p99']:>8.1f} {f['p50']:>8.1f} {f['p99']:>8.1f} {srv.get('p50', math.nan):>8.2f} "
+            f"{srv.get('p99', math.nan):>8.2f} {name}"
         )
-    print("(milliseconds from the webhook request being sent)")
+    steady, bare = report["steady"]["all_consoles_ms"], report["baseline"]["all_consoles_ms"]
+    print(
+        f"(ms from the webhook request being sent; srv: request arrival to the last frame written; bare: a "
+        f"fan-out server without storage, same consoles and frame)\nall-consoles ratio to bare: "
+        f"p50 {steady['p50'] / bare['p50']:.2f}x, p99 {steady['p99'] / bare['p99']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

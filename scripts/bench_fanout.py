@@ -1,0 +1,53 @@
+"""The calls benchmark's baseline: a bare aiohttp fan-out server, no storage, no matching, no audit.
+
+For each `POST /v1/calls` it sends the sample frame (the service's own `incident.opened`, its call id
+replaced) to every connected WebSocket, as a minimal server would. Usage: `bench_fanout.py PORT SAMPLE`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+CONSOLES: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("consoles", set)
+
+
+async def console(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    request.app[CONSOLES].add(ws)
+    try:
+        async for _ in ws:
+            pass
+    finally:
+        request.app[CONSOLES].discard(ws)
+    return ws
+
+
+def make_app(sample: bytes, sample_call_id: str) -> web.Application:
+    async def push(request: web.Request) -> web.Response:
+        call_id = json.loads(await request.read())["call_id"]
+        frame = sample.replace(sample_call_id.encode(), call_id.encode())
+        for ws in list(request.app[CONSOLES]):
+            await ws.send_frame(frame, WSMsgType.TEXT)
+        return web.json_response({"call_id": call_id}, status=201)
+
+    app = web.Application()
+    app[CONSOLES] = set()
+    app.router.add_get("/v1/consoles/ws", console)
+    app.router.add_post("/v1/calls", push)
+    return app
+
+
+def main() -> None:
+    port, sample_file = int(sys.argv[1]), Path(sys.argv[2])
+    sample = sample_file.read_bytes()
+    call_id = json.loads(sample)["incident"]["call_id"]
+    web.run_app(make_app(sample, call_id), host="127.0.0.1", port=port, print=None)
+
+
+if __name__ == "__main__":
+    main()
