@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 
@@ -34,6 +35,10 @@ class LiveIndex:
         self.records = {record.camera_id: record for record in records}
         self.index.load(to_geo(record) for record in records)
         self.loaded = True
+        # The index is hundreds of thousands of long-lived objects. A full collection walked them all (370 ms
+        # for the 37k city, measured under load): the calls benchmark's p99 of a second. Frozen, it does not;
+        # they are still freed by reference counting when a reload replaces them.
+        gc.freeze()
         log.info("camera index loaded: %d cameras in %.2f s", len(records), time.perf_counter() - started)
 
     def put(self, record: CameraOut) -> None:
