@@ -33,10 +33,23 @@ def _encode_json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    # asyncpg rolls back an open transaction on release by itself. Its default reset (UNLISTEN, RESET ALL,
+    # unlock all, CLOSE ALL) would be one more round trip on every call: pooled connections never LISTEN,
+    # SET or take session locks (settings are SET LOCAL, locks transaction-level, temp tables ON COMMIT DROP).
+    return None
+
+
 async def create_pool(dsn: str, min_size: int, max_size: int) -> asyncpg.Pool:
     """A pool whose connections speak JSON through orjson."""
     return await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=10, timeout=3
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
+        command_timeout=10,
+        timeout=3,
     )
 
 
