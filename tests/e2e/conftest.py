@@ -21,7 +21,7 @@ from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwrigh
 
 from dispatch.auth.tokens import issue
 from tests.integration.conftest import SECRET, SENDER, TOKEN_KEY, database_url, signed
-from tests.integration.helpers import SEED
+from tests.integration.helpers import seed_bodies
 
 __all__ = ["database_url"]  # the throw-away database fixture, shared with the integration tests
 
@@ -166,19 +166,7 @@ def post_signed(base: str, path: str, body: dict[str, Any], method: str = "POST"
 def seed_cameras(base: str) -> None:
     """The known cameras around Ben Thanh (tests/integration/helpers.py) and an analog PTZ camera, through
     the signed registry API."""
-    for camera_id, lat, lon, heading, fov, range_m, kind, connected in SEED:
-        body = {
-            "lat": lat,
-            "lon": lon,
-            "heading_deg": heading,
-            "fov_deg": fov,
-            "range_m": range_m,
-            "kind": kind,
-            "quality": "hd" if connected else "analog",
-            "connected": connected,
-            "area": "Phuong Ben Thanh",
-            "name": camera_id.title(),
-        }
+    for camera_id, body in seed_bodies():
         status, answer = post_signed(base, f"/v1/cameras/{camera_id}", body, method="PUT")
         assert status in (200, 201), answer
     status, answer = post_signed(base, "/v1/cameras/PTZ-SOUTH", PTZ, method="PUT")

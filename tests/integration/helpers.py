@@ -23,8 +23,9 @@ SEED = [
 ]
 
 
-async def seed_cameras(client: Client) -> None:
-    """Registers the known cameras through the signed registry API."""
+def seed_bodies() -> list[tuple[str, dict[str, Any]]]:
+    """The known cameras as registry PUT bodies, by camera id."""
+    bodies = []
     for camera_id, lat, lon, heading, fov, range_m, kind, connected in SEED:
         body = {
             "lat": lat,
@@ -38,6 +39,13 @@ async def seed_cameras(client: Client) -> None:
             "area": "Phuong Ben Thanh",
             "name": camera_id.title(),
         }
+        bodies.append((camera_id, body))
+    return bodies
+
+
+async def seed_cameras(client: Client) -> None:
+    """Registers the known cameras through the signed registry API."""
+    for camera_id, body in seed_bodies():
         raw = json.dumps(body).encode()
         response = await client.put(f"/v1/cameras/{camera_id}", data=raw, headers=signed(raw))
         assert response.status in (200, 201), await response.text()
