@@ -22,7 +22,7 @@ from dispatch.demo_map import (
     areas,
     line_feature,
 )
-from dispatch.gcpause import paused_gc
+from geo.gcpause import paused_gc
 
 __all__ = ["areas", "generate", "streets", "write"]
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +13,7 @@ from geo.camera import Camera
 from geo.coverage import Table, assess, assess_disk
 from geo.crs import Projector
 from geo.errors import GeoError
+from geo.gcpause import paused_gc
 from geo.rank import Match, Pool, ranked
 from geo.region import Region
 from geo.sector import N_COLS, Col, sector_boxes, view_columns
@@ -46,7 +45,7 @@ class CameraIndex:
 
     def load(self, cameras: Iterable[Camera]) -> None:
         """Replaces the contents with these cameras (the last of a repeated id wins); all or nothing."""
-        with _collector_paused():
+        with paused_gc():
             self._load(cameras)
 
     def _load(self, cameras: Iterable[Camera]) -> None:
@@ -186,21 +185,6 @@ def _nearest(pool: Pool, picks: Iterable[int], k: int, within_m: float) -> list[
     return [i for _, _, i in keyed[:k]]
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pauses the cyclic garbage collector for a bulk load."""
-    # A million new tuples set off full collections that walk every object in the process: a third of
-    # the time it takes to load a million cameras.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _check_count(field: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise GeoError(field, f"{value!r} is not a non-negative whole number")
-

@@ -36,12 +36,12 @@ from dispatch import demo_city
 from dispatch.cameras import registry
 from dispatch.cameras.derive import copy_chunk, resolve
 from dispatch.cameras.importer import TypeDefaults, parse_import, stream_import
-from dispatch.gcpause import paused_gc
 from dispatch.settings import Settings
 from dispatch.storage import cameras as camera_store
 from dispatch.storage.db import create_pool
 from dispatch.storage.migrate import upgrade
 from geo.crs import Projector
+from geo.gcpause import paused_gc
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench-results" / "import.json"

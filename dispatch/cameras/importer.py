@@ -12,9 +12,9 @@ from dispatch.cameras.csv_rows import read_csv
 from dispatch.cameras.errors import ImportFormatError, ItemError
 from dispatch.cameras.geojson import read_json
 from dispatch.cameras.model import CameraIn
-from dispatch.gcpause import paused_gc
 from geo.crs import to_wgs84_from
 from geo.errors import GeoError
+from geo.gcpause import paused_gc
 
 __all__ = [
     "ImportBatch",

@@ -12,10 +12,10 @@ import asyncpg
 from dispatch.cameras import importer
 from dispatch.cameras.derive import copy_chunk
 from dispatch.cameras.model import CameraIn, CameraOut
-from dispatch.gcpause import paused_gc
 from dispatch.storage import cameras as camera_store
 from dispatch.storage.db import transaction
 from geo.crs import Projector
+from geo.gcpause import paused_gc
 
 # A list of cameras is written in chunks as large as a streamed file's.
 CHUNK = importer.CHUNK
