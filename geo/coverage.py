@@ -23,7 +23,7 @@ _RAY_NODES = (np.arange(16) + 0.5) / 16.0
 _RAY_WEIGHTS = np.full(16, 1.0 / 16.0)
 _TURNS = np.array([0.0, TAU, -TAU])
 _SLACK_M = 1e-6
-_SELECT_ABOVE = 48  # candidates; measured break-even for computing shares of covering rows only
+_ENCLOSED_ABOVE = 48  # candidates; below this, testing for sectors wholly inside a disk does not pay
 # Ellipses use a fixed sunflower of 512 points in the unit disk, mapped onto the ellipse (error < 0.013).
 _SAMPLES = 512
 _GOLDEN = math.pi * (3.0 - math.sqrt(5.0))
@@ -32,7 +32,7 @@ _UNIT_U = _UNIT_R * np.cos(np.arange(_SAMPLES) * _GOLDEN)  # along the major axi
 _UNIT_V = _UNIT_R * np.sin(np.arange(_SAMPLES) * _GOLDEN)  # along the minor axis
 
 
-class _Relation(NamedTuple):
+class Relation(NamedTuple):
     """A point relative to each row's sector."""
 
     d2: FloatArray  # squared distance from the apex
@@ -42,16 +42,17 @@ class _Relation(NamedTuple):
     inside: BoolArray  # within the wedge's angle (at any distance)
 
 
-def _relate(rows: Table, cx: float, cy: float) -> _Relation:
+def relate(rows: Table, cx: float, cy: float) -> Relation:
+    """Where (cx, cy) lies relative to each row's apex and wedge."""
     dx = cx - rows[:, Col.X]
     dy = cy - rows[:, Col.Y]
     d2 = dx * dx + dy * dy
     toward = np.arctan2(dx, dy)
     turn = (toward - rows[:, Col.START]) % TAU
-    return _Relation(d2, np.sqrt(d2), toward, turn, turn <= rows[:, Col.WIDTH])
+    return Relation(d2, np.sqrt(d2), toward, turn, turn <= rows[:, Col.WIDTH])
 
 
-def _edge2(rows: Table, rel: _Relation) -> FloatArray:
+def _edge2(rows: Table, rel: Relation) -> FloatArray:
     """Squared distance to the nearer straight edge (a segment from the apex) of points outside the wedge."""
     # Outside the wedge the edge at the smaller angle is the nearer one. With v.u = d cos(angle) and t that
     # projection clamped onto the segment, |v - t u|^2 = d2 - t (2 v.u - t).
@@ -61,31 +62,32 @@ def _edge2(rows: Table, rel: _Relation) -> FloatArray:
     return rel.d2 - t * (2.0 * along - t)
 
 
-def _distance(rows: Table, rel: _Relation) -> FloatArray:
+def _distance(rows: Table, rel: Relation) -> FloatArray:
     beyond = np.maximum(rel.d - rows[:, Col.RANGE], 0.0)
     return np.where(rel.inside, beyond, np.sqrt(np.maximum(_edge2(rows, rel), 0.0)))
 
 
 def distance_to_sectors(rows: Table, cx: float, cy: float) -> FloatArray:
     """Exact distance from (cx, cy) to each row's sector (0 inside)."""
-    return _distance(rows, _relate(rows, cx, cy))
+    return _distance(rows, relate(rows, cx, cy))
 
 
-def _covers(rows: Table, rel: _Relation, r: float) -> BoolArray:
+def _covers(rows: Table, rel: Relation, r: float) -> BoolArray:
     # Inside the wedge's angle the nearest sector point is along the same ray; outside, on an edge.
     # A micrometre of slack keeps points exactly on an edge or the arc inside despite rounding.
     r += _SLACK_M
     return np.where(rel.inside, rel.d <= rows[:, Col.RANGE] + r, _edge2(rows, rel) <= r * r)
 
 
-def _disk_share(rows: Table, rel: _Relation, r: float) -> FloatArray:
-    """Share of the disk (r > 0) inside each row's sector."""
-    d, width, reach = rel.d, rows[:, Col.WIDTH], rows[:, Col.RANGE]
+def _disk_share(
+    d: FloatArray, turn: FloatArray, width: FloatArray, reach: FloatArray, r: float
+) -> FloatArray:
+    """Share of the disk (r > 0) inside sectors: its centre d from the apex, turn into the wedge."""
     # Angles psi are relative to the bearing of the disk's centre. Rays hitting the disk span ±half; the
     # wedge starts at -turn, and is taken three times (shifted by 0, +1 and -1 turn) so that every part
     # of it that meets [-half, half] is one of three pieces, without branching on where it wraps.
     half = np.where(d > r, np.arcsin(r / np.maximum(d, r)), math.pi)
-    first = _TURNS - rel.turn[:, None]
+    first = _TURNS - turn[:, None]
     lo = np.maximum(first, -half[:, None])
     span = np.maximum(np.minimum(first + width[:, None], half[:, None]) - lo, 0.0)
     owner, piece = np.nonzero(span)  # at most two pieces are not empty: integrate only those
@@ -129,7 +131,7 @@ def ellipse_points(region: Region) -> tuple[FloatArray, FloatArray]:
     return region.x + u * s + v * c, region.y + u * c - v * s
 
 
-def _exact_covers(rows: Table, region: Region, rel: _Relation) -> BoolArray:
+def _exact_covers(rows: Table, region: Region, rel: Relation) -> BoolArray:
     """Exact intersection for ellipses and polygons: cheap distance bounds first, shapely for the rest."""
     dist = _distance(rows, rel)
     covers = dist < region.inner_m  # strict: inner is 0 when the centre is not in the region (a ring's hole)
@@ -158,31 +160,36 @@ class Assessment(NamedTuple):
     toward: FloatArray  # grid bearing from the camera to the region's centre, radians
 
 
-def assess_disk(rows: Table, cx: float, cy: float, r: float) -> Assessment:
+def assess_disk(rows: Table, cx: float, cy: float, r: float, rel: Relation | None = None) -> Assessment:
     """Assessment against the closed disk of radius r >= 0 about (cx, cy); r = 0 is a point."""
-    rel = _relate(rows, cx, cy)
+    rel = relate(rows, cx, cy) if rel is None else rel
     covers = _covers(rows, rel, r)
     if r < _SLACK_M:  # a point, or a disk too small for its area to be worth computing
         return Assessment(covers, covers.astype(np.float64), rel.d, rel.toward)
-    if len(rows) <= _SELECT_ABOVE or covers.all():
-        # Rows that do not cover come out at 0: for few rows one pass beats selecting the covering ones.
-        return Assessment(covers, np.where(covers, _disk_share(rows, rel, r), 0.0), rel.d, rel.toward)
-    # Many rows: integrate only where needed. A sector whose whole range disk lies in the region covers
-    # its own area exactly (common when the region is large), one that does not cover covers nothing.
-    reach = rows[:, Col.RANGE]
-    enclosed = rel.d + reach <= r
-    coverage = np.where(enclosed, rows[:, Col.WIDTH] * reach * reach / (TAU * r * r), 0.0)
-    chosen = np.flatnonzero(covers & ~enclosed)
-    picked = (rel.d2[chosen], rel.d[chosen], rel.toward[chosen], rel.turn[chosen], rel.inside[chosen])
-    coverage[chosen] = _disk_share(rows[chosen], _Relation(*picked), r)
-    return Assessment(covers, coverage, rel.d, rel.toward)
+    return Assessment(covers, _disk_coverage(rows, rel, r, covers), rel.d, rel.toward)
 
 
-def assess(rows: Table, region: Region) -> Assessment:
-    """Assessment of candidate rows against a region of any kind."""
+def _disk_coverage(rows: Table, rel: Relation, r: float, covers: BoolArray) -> FloatArray:
+    """Shares of the disk seen by the covering rows; 0 for the others."""
+    reach, width = rows[:, Col.RANGE], rows[:, Col.WIDTH]
+    coverage = np.zeros(len(rows), dtype=np.float64)
+    if len(rows) > _ENCLOSED_ABOVE:
+        # A sector whose whole range disk lies in the region covers its own area exactly (common when
+        # the region is large): only the others need integrating.
+        enclosed = rel.d + reach <= r
+        coverage[enclosed] = width[enclosed] * reach[enclosed] ** 2 / (TAU * r * r)
+        covers = covers & ~enclosed
+    at = np.flatnonzero(covers)
+    if len(at):
+        coverage[at] = _disk_share(rel.d[at], rel.turn[at], width[at], reach[at], r)
+    return coverage
+
+
+def assess(rows: Table, region: Region, rel: Relation | None = None) -> Assessment:
+    """Assessment of candidate rows against a region of any kind; rel relates the region's centre."""
     if region.kind == "circle" or (region.outer_m <= 0.0 and region.kind != "polygon"):
-        return assess_disk(rows, region.x, region.y, region.radius_m or 0.0)
-    rel = _relate(rows, region.x, region.y)
+        return assess_disk(rows, region.x, region.y, region.radius_m or 0.0, rel)
+    rel = relate(rows, region.x, region.y) if rel is None else rel
     covers = _exact_covers(rows, region, rel)
     coverage = np.zeros(len(rows), dtype=np.float64)
     if covers.any():

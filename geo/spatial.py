@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable
-from typing import Any
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +15,7 @@ IntArray = npt.NDArray[np.int64]
 
 # Measured on 37k and 1M sector boxes: small nodes answer the typical 10-100-result queries fastest.
 _NODE_CAPACITY = 16
+_FIRST_CAPACITY = 1024  # results a query holds before its buffer must grow
 _Box = ctypes.c_double * 2
 
 
@@ -31,59 +31,58 @@ def _properties() -> index.Property:
 class BoxTree:
     """Boxes keyed by slot number; bulk-built by rtree stream loading from arrays."""
 
-    def __init__(self, slots: IntArray | None = None, mins: FloatArray | None = None,
-                 maxs: FloatArray | None = None) -> None:
+    # One result buffer per tree, reused by every query: like libspatialindex itself, not thread-safe.
+
+    def __init__(
+        self, slots: IntArray | None = None, mins: FloatArray | None = None, maxs: FloatArray | None = None
+    ) -> None:
+        # Kept here because the tree's own bounds cost ten microseconds a call; deletes never shrink it.
+        self._extent = (math.inf, math.inf, -math.inf, -math.inf)
         if slots is None or mins is None or maxs is None or len(slots) == 0:
             self._tree = index.Index(properties=_properties())
         else:
             self._tree = index.Index((slots, mins, maxs), properties=_properties())
+            self._widen(*mins.min(axis=0).tolist(), *maxs.max(axis=0).tolist())
+        self._mins, self._maxs = _Box(), _Box()
+        self._count = (ctypes.c_uint64 * 1)()
+        self._done = ctypes.c_int64(0)
+        self._done_ref = ctypes.byref(self._done)
+        self._grow(_FIRST_CAPACITY)
 
     def insert(self, slot: int, box: tuple[float, float, float, float]) -> None:
         """Adds one box."""
         self._tree.insert(slot, box)
+        self._widen(*box)
 
     def delete(self, slot: int, box: tuple[float, float, float, float]) -> None:
         """Removes one box, given exactly as inserted."""
         self._tree.delete(slot, box)
 
-    def intersecting(self, minx: float, miny: float, maxx: float, maxy: float) -> list[int]:
+    def holds_all(self, minx: float, miny: float, maxx: float, maxy: float) -> bool:
+        """Whether the box holds every box ever inserted (and so every box there is)."""
+        lowx, lowy, highx, highy = self._extent
+        return minx <= lowx and miny <= lowy and maxx >= highx and maxy >= highy
+
+    def intersecting(self, minx: float, miny: float, maxx: float, maxy: float) -> IntArray:
         """Slots whose boxes meet the query box."""
-        handle, mins, maxs = self._tree.handle, _Box(minx, miny), _Box(maxx, maxy)
-        # rtree's vectorised entry points called directly (one box, dimension 2, strides 2 and 1):
-        # the generic wrappers cost two to three times the query itself.
-        return _ask(
-            lambda cap, out, count, done: core.rt.Index_Intersects_id_v(
-                handle, 1, 2, cap, 2, 1, mins, maxs, out, count, done
-            ),
-            256,
-        )
+        mins, maxs = self._mins, self._maxs
+        mins[0], mins[1], maxs[0], maxs[1] = minx, miny, maxx, maxy
+        while True:
+            # rtree's vectorised entry point called directly (one box, dimension 2, strides 2 and 1):
+            # the generic wrappers cost two to three times the query itself.
+            handle, out, count, capacity = self._tree.handle, self._out, self._count, self._capacity
+            core.rt.Index_Intersects_id_v(
+                handle, 1, 2, capacity, 2, 1, mins, maxs, out, count, self._done_ref
+            )
+            if self._done.value == 1:
+                return self._found[: count[0]].copy()  # a copy: the buffer serves the next query
+            self._grow(4 * capacity)
 
-    def nearest(self, x: float, y: float, k: int, max_dist: float) -> list[int]:
-        """The k slots nearest (x, y) within max_dist; all of them when tied at the k-th distance."""
-        handle, point = self._tree.handle, _Box(x, y)
-        return _ask(
-            lambda cap, out, count, done: core.rt.Index_NearestNeighbors_id_v(
-                # max_dist goes in a fresh double: the library writes the k-th distance back into it.
-                handle, k, 1, 2, cap, 2, 1, point, point, out, count, _fresh(max_dist), done
-            ),
-            max(4 * k, 16),
-        )
+    def _widen(self, minx: float, miny: float, maxx: float, maxy: float) -> None:
+        lowx, lowy, highx, highy = self._extent
+        self._extent = (min(lowx, minx), min(lowy, miny), max(highx, maxx), max(highy, maxy))
 
-
-_Query = Callable[[int, "ctypes.Array[ctypes.c_int64]", "ctypes.Array[ctypes.c_uint64]", Any], object]
-
-
-def _ask(query: _Query, capacity: int) -> list[int]:
-    """Runs a one-box query, growing the result buffer until everything fits."""
-    while True:
-        out = (ctypes.c_int64 * capacity)()
-        count = (ctypes.c_uint64 * 1)()
-        done = ctypes.c_int64(0)
-        query(capacity, out, count, ctypes.byref(done))
-        if done.value == 1:
-            return out[: count[0]]  # slicing a ctypes array gives a list of ints
-        capacity *= 4
-
-
-def _fresh(value: float) -> object:
-    return ctypes.byref(ctypes.c_double(value))
+    def _grow(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._out = (ctypes.c_int64 * capacity)()
+        self._found: IntArray = np.ctypeslib.as_array(self._out)

@@ -75,8 +75,11 @@ def test_headings_wrap_across_north(projector: Projector) -> None:
 
 
 def test_full_circle_cameras(projector: Projector) -> None:
-    index = _index(projector, camera_at(projector, 0, 0, "pano", fov_deg=360.0, range_m=40.0),
-                   camera_at(projector, 500, 0, "dome", kind=Kind.DOME, fov_deg=60.0, range_m=40.0))
+    index = _index(
+        projector,
+        camera_at(projector, 0, 0, "pano", fov_deg=360.0, range_m=40.0),
+        camera_at(projector, 500, 0, "dome", kind=Kind.DOME, fov_deg=60.0, range_m=40.0),
+    )
     assert _ids(index.covering(caller_at(projector, -30, -20, 1.0))) == ["pano"]
     assert _ids(index.covering(caller_at(projector, 470, 20, 1.0))) == ["dome"]
     (m,) = index.covering(caller_at(projector, 0, 0, 20.0))
@@ -93,8 +96,18 @@ def test_huge_and_far_away_regions(projector: Projector, east: Camera) -> None:
 
 
 def test_ptz_reach_and_aim(projector: Projector) -> None:
-    ptz = camera_at(projector, 0, 0, "ptz", kind=Kind.PTZ, fov_deg=40.0, range_m=80.0, height_m=10.0,
-                    pan_min_deg=300.0, pan_max_deg=60.0)
+    ptz = camera_at(
+        projector,
+        0,
+        0,
+        "ptz",
+        kind=Kind.PTZ,
+        fov_deg=40.0,
+        range_m=80.0,
+        height_m=10.0,
+        pan_min_deg=300.0,
+        pan_max_deg=60.0,
+    )
     index = _index(projector, ptz)
     conv = projector.convergence_deg(ptz.lon, ptz.lat)
     north = index.covering(caller_at(projector, 0, 10, 0.0))[0]
@@ -131,8 +144,11 @@ def test_ellipse_and_polygon_regions_use_their_shape(projector: Projector, east:
 
 
 def test_a_camera_in_the_hole_of_a_ring_does_not_cover_it(projector: Projector) -> None:
-    index = _index(projector, camera_at(projector, 0, 0, "hole", fov_deg=360.0, range_m=40.0),
-                   camera_at(projector, 60, 0, "ring", fov_deg=360.0, range_m=5.0))
+    index = _index(
+        projector,
+        camera_at(projector, 0, 0, "hole", fov_deg=360.0, range_m=40.0),
+        camera_at(projector, 60, 0, "ring", fov_deg=360.0, range_m=5.0),
+    )
     lon, lat = lonlat(projector, 0, 0)
     ring = arcband(projector, lat, lon, 50.0, 80.0, 0.0, 360.0, 0.9)
     (m,) = index.covering(ring)
@@ -168,6 +184,21 @@ def test_nearby_ties_go_to_the_smaller_id(projector: Projector) -> None:
     assert _ids(index.nearby(BASE_X, BASE_Y, k=2)) == ["c0", "c1"]
 
 
+def test_nearest_far_beyond_the_first_search(projector: Projector) -> None:
+    # The first square searched for the nearest spans a few hundred metres: sparse places search wider,
+    # out to the whole index when within_m allows, including cameras added after the load.
+    index = _index(
+        projector, camera_at(projector, 3_000, 0, "east-3km"), camera_at(projector, 0, -5_000, "south-5km")
+    )
+    assert _ids(index.nearby(BASE_X, BASE_Y, k=1, within_m=1e6)) == ["east-3km"]
+    assert _ids(index.nearby(BASE_X, BASE_Y, k=5, within_m=1e6)) == ["east-3km", "south-5km"]
+    assert _ids(index.nearby(BASE_X, BASE_Y, k=5, within_m=4_000.0)) == ["east-3km"]
+    index.upsert(camera_at(projector, -40_000, 0, "west-40km"))
+    assert _ids(index.nearby(BASE_X, BASE_Y, k=5, within_m=1e6)) == ["east-3km", "south-5km", "west-40km"]
+    assert _ids(index.match(caller_at(projector, 0, 0, 20.0), k=2, within_m=1e6)) == ["east-3km", "south-5km"]
+    assert CameraIndex(projector).nearby(BASE_X, BASE_Y, k=5, within_m=1e6) == []
+
+
 def test_upsert_remove_get(projector: Projector, east: Camera) -> None:
     index = CameraIndex(projector)
     assert len(index) == 0 and index.get("east") is None and not index.remove("east")
@@ -187,7 +218,8 @@ def test_upsert_remove_get(projector: Projector, east: Camera) -> None:
             index.remove(f"c{i // 2}")
     assert len(index) == 40 - len(range(0, 40, 3))
     assert {m.camera.camera_id for m in index.nearby(BASE_X, BASE_Y, k=100)} == {
-        f"c{i}" for i in range(40)} - {f"c{i // 2}" for i in range(0, 40, 3)}
+        f"c{i}" for i in range(40)
+    } - {f"c{i // 2}" for i in range(0, 40, 3)}
 
 
 def test_load_replaces_and_last_duplicate_wins(projector: Projector, east: Camera) -> None:
@@ -205,8 +237,14 @@ def test_bad_input_changes_nothing(projector: Projector, east: Camera) -> None:
     object.__setattr__(bad, "camera_id", "bad")
     for name in ("lat", "lon", "heading_deg", "fov_deg", "range_m", "height_m"):
         object.__setattr__(bad, name, math.nan)
-    for name, value in (("kind", Kind.FIXED), ("pan_min_deg", None), ("pan_max_deg", None),
-                        ("quality", "hd"), ("connected", True), ("online", True)):
+    for name, value in (
+        ("kind", Kind.FIXED),
+        ("pan_min_deg", None),
+        ("pan_max_deg", None),
+        ("quality", "hd"),
+        ("connected", True),
+        ("online", True),
+    ):
         object.__setattr__(bad, name, value)
     with pytest.raises(GeoError):
         index.upsert(bad)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shapely.geometry import MultiPoint, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geo import coverage, rank
+from geo import coverage
 from geo.camera import Camera, Kind
 from geo.crs import Projector
 from geo.index import CameraIndex, Match
@@ -193,7 +193,7 @@ def test_match_is_covering_plus_nearest(cams: list[Camera], case: Case, k: int, 
 @given(cameras(), st.one_of(circles(), ellipses()), st.integers(0, 12), st.integers(1, 30))
 def test_paths_for_many_candidates_agree_with_the_oracle(cams: list[Camera], case: Case, k: int,
                                                          limit: int) -> None:
-    # Large regions in dense areas take other paths: shares only where needed, numpy shortlists.
-    with mock.patch.object(coverage, "_SELECT_ABOVE", 0), mock.patch.object(rank, "_SHORTLIST_ABOVE", 0):
+    # Large regions in dense areas take another path: sectors wholly inside the disk skip integrating.
+    with mock.patch.object(coverage, "_ENCLOSED_ABOVE", 0):
         _covering_case(cams, case)
         _match_case(cams, case, k, limit)
