@@ -238,7 +238,7 @@ class Tally:
         return percentile(self.latencies, 50), percentile(self.latencies, 99)
 
 
-async def _fleet(ws_url: str, tokens: list[str], ready: Any, stop: Any, out: Any) -> None:
+async def _fleet(ws_url: str, tokens: list[str], ready: Any, stop: Any, out: Any, received: Any) -> None:
     consoles = [Console(ws_url, t) for t in tokens]
     stopping = asyncio.Event()
     tasks = [asyncio.create_task(c.run(stopping)) for c in consoles]
@@ -246,15 +246,16 @@ async def _fleet(ws_url: str, tokens: list[str], ready: Any, stop: Any, out: Any
         await asyncio.wait_for(console.greeted.wait(), 60)
         ready.put(1)
     while not stop.is_set():
+        received.value = sum(len(c.frames) for c in consoles)
         await asyncio.sleep(0.05)
     stopping.set()
     await asyncio.wait(tasks, timeout=10)
     out.put([(c.frames, c.closes, c.resets) for c in consoles])
 
 
-def fleet_main(ws_url: str, tokens: list[str], ready: Any, stop: Any, out: Any) -> None:
+def fleet_main(ws_url: str, tokens: list[str], ready: Any, stop: Any, out: Any, received: Any) -> None:
     """Child-process entry: consoles that record every frame until told to stop."""
-    asyncio.run(_fleet(ws_url, tokens, ready, stop, out))
+    asyncio.run(_fleet(ws_url, tokens, ready, stop, out, received))
 
 
 class Fleet:
@@ -264,8 +265,11 @@ class Fleet:
         context = mp.get_context("spawn")
         self.ready, self.out, self.stop_event = context.Queue(), context.Queue(), context.Event()
         self.size = len(tokens)
+        self.received = context.RawValue("q", 0)  # frames recorded so far, all consoles together
         self.process = context.Process(
-            target=fleet_main, args=(ws_url, tokens, self.ready, self.stop_event, self.out), daemon=True
+            target=fleet_main,
+            args=(ws_url, tokens, self.ready, self.stop_event, self.out, self.received),
+            daemon=True,
         )
 
     async def start(self, timeout_s: float = 90.0) -> None:
@@ -278,6 +282,17 @@ class Fleet:
                 raise RuntimeError(f"console fleet: {ready} of {self.size} consoles connected")
             with contextlib.suppress(queue.Empty):
                 ready += await asyncio.to_thread(self.ready.get, True, 0.5)
+
+    async def quiet(self, quiet_s: float = 3.0, cap_s: float = 180.0) -> None:
+        """Waits until no console has recorded a frame for `quiet_s`: frames still on their way when the
+        sender stops are late, not missed (an overloaded machine delays them by seconds)."""
+        ends, last, still_since = time.monotonic() + cap_s, -1, time.monotonic()
+        while time.monotonic() < ends:
+            if self.received.value != last:
+                last, still_since = self.received.value, time.monotonic()
+            elif time.monotonic() - still_since >= quiet_s:
+                return
+            await asyncio.sleep(0.2)
 
     async def collect(self) -> list[tuple[list[Frame], list[int | None], int]]:
         """Stops the consoles and returns (frames, close codes, resets) per console."""

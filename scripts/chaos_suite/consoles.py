@@ -16,7 +16,9 @@ from chaos_suite.clients import Console, Fleet, Frame, Outcome, Sender, Tally, p
 from chaos_suite.common import Row, Service, database, token
 from chaos_suite.load import call_body, seed_cameras
 
-BUFFER = 16 * 1024  # CALLSIGHT_CONSOLE_BUFFER_BYTES here, so that a stalled console is cut off in a short run
+# CALLSIGHT_CONSOLE_BUFFER_BYTES: a stalled console is cut off within a short run, once the kernel's socket
+# buffers (a MB or two on loopback) are full, while a live console may lag by 25 frames.
+BUFFER = 256 * 1024
 CAMERAS = 3000  # dense enough that incidents carry up to 50 cameras: fat frames fill socket buffers sooner
 
 
@@ -123,7 +125,7 @@ async def _phase(
         await asyncio.sleep(calls / rate / 10)
         dead.kill()
     outcomes = await sending
-    await asyncio.sleep(3.0)
+    await fleet.quiet()
     sampling.set()
     await sampler
     received = [Console("", "", frames=frames, closes=closes) for frames, closes, _ in await fleet.collect()]

@@ -100,7 +100,7 @@ async def _drive(
     )
     stop.set()
     samples = await sampler
-    await asyncio.sleep(3.0)
+    await fleet.quiet()
     received = await fleet.collect()
     consoles = [Console("", "", frames=frames, closes=closes) for frames, closes, _ in received]
     row = Row("soak")
