@@ -63,8 +63,10 @@ FROM generate_series(1, $1::bigint) AS g
 HOT_CAMERAS = 2
 # The plain form recent() avoids, for comparison: it reads and sorts every row of the window.
 _PLAIN_RECENT = f"""
-SELECT {store.COLUMNS} FROM detections WHERE camera_id = ANY($1::text[]) AND detected_at >= $2
-ORDER BY detected_at DESC, detection_id LIMIT $3
+SELECT {store.COLUMNS} FROM (
+    SELECT * FROM detections WHERE camera_id = ANY($1::text[]) AND detected_at >= $2
+    ORDER BY detected_at DESC, detection_id LIMIT $3
+) AS d ORDER BY d.detected_at DESC, d.detection_id
 """
 
 

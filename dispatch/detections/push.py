@@ -13,7 +13,7 @@ from dispatch.hub import Hub
 from dispatch.storage import calls as call_store
 from dispatch.storage import detections as detection_store
 from dispatch.storage import events as event_store
-from dispatch.storage.db import StorageUnavailable, transaction
+from dispatch.storage.db import StorageUnavailable, connection
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +23,23 @@ async def push(pool: asyncpg.Pool, hub: Hub, new: list[DetectionIn]) -> int:
     by_camera: dict[str, list[DetectionIn]] = {}
     for item in new:
         by_camera.setdefault(item.camera_id, []).append(item)
-    async with transaction(pool) as conn:
+    async with connection(pool) as conn:
         incidents = await call_store.open_for_cameras(conn, sorted(by_camera))
-        events = []
-        for row in incidents:
-            for item in by_camera[row["camera_id"]]:
-                payload = {"incident_id": str(row["incident_id"]), "detection": to_record(item)}
-                events.append(
-                    await event_store.append(
-                        conn, "detection", row["incident_id"], row["hotline"], row["area"], payload
-                    )
+        if not incidents:  # the usual case: one read, no transaction
+            return 0
+        async with conn.transaction():
+            events = [
+                await event_store.append(
+                    conn,
+                    "detection",
+                    row["incident_id"],
+                    row["hotline"],
+                    row["area"],
+                    {"incident_id": str(row["incident_id"]), "detection": to_record(item)},
                 )
+                for row in incidents
+                for item in by_camera[row["camera_id"]]
+            ]
     for event in events:
         hub.publish(event)
     return len(events)

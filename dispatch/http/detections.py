@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 
 from dispatch.auth import guard
@@ -33,12 +34,9 @@ async def _storage() -> AsyncIterator[None]:
         raise unavailable("The database cannot commit right now; retry.") from None
 
 
-async def _known_cameras(request: web.Request, items: list[object]) -> set[str]:
+async def _known_cameras(conn: asyncpg.Connection, items: list[object]) -> set[str]:
     named = camera_ids(items)
-    if not named:
-        return set()
-    async with _storage(), connection(request.app[POOL]) as conn:
-        return await camera_store.existing_ids(conn, sorted(named))
+    return await camera_store.existing_ids(conn, sorted(named)) if named else set()
 
 
 async def _announce(request: web.Request, new: list[DetectionIn]) -> None:
@@ -75,19 +73,21 @@ def _batch_items(payload: dict[str, Any]) -> list[object]:
 
 async def _post_batch(request: web.Request, payload: dict[str, Any]) -> web.Response:
     items = _batch_items(payload)
-    known = await _known_cameras(request, items)
-    valid, rejected = validate_batch(items, known, datetime.now(UTC))
-    if not valid:
-        errors = [{"field": f"detections.{r['index']}", "message": r["reason"]} for r in rejected]
-        raise invalid(errors, "No detection in the batch is valid; nothing was stored.")
-    async with _storage(), transaction(request.app[POOL]) as conn:
+    # One connection for the lookup and the insert; the insert is one statement and commits on its own.
+    async with _storage(), connection(request.app[POOL]) as conn:
+        known = await _known_cameras(conn, items)
+        valid, rejected = validate_batch(items, known, datetime.now(UTC))
+        if not valid:
+            errors = [{"field": f"detections.{r['index']}", "message": r["reason"]} for r in rejected]
+            raise invalid(errors, "No detection in the batch is valid; nothing was stored.")
         new = await detection_store.insert_new(conn, valid)
     await _announce(request, new)
     return respond({"accepted": len(new), "duplicates": len(valid) - len(new), "rejected": rejected})
 
 
 async def _post_one(request: web.Request, payload: object) -> web.Response:
-    known = await _known_cameras(request, [payload])
+    async with _storage(), connection(request.app[POOL]) as conn:
+        known = await _known_cameras(conn, [payload])
     detection, issues = check(payload, known, datetime.now(UTC))
     if detection is None:
         raise invalid(issues, "The detection has invalid fields; nothing was stored.")

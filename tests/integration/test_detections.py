@@ -14,7 +14,7 @@ from aiohttp import web
 
 from dispatch.app import create_app
 from dispatch.detections.hook import DETECTIONS_HOOK
-from dispatch.detections.model import DetectionIn
+from dispatch.detections.model import DetectionIn, to_record
 from dispatch.http import detections
 from dispatch.settings import Settings
 from dispatch.storage import detections as store
@@ -214,6 +214,34 @@ async def test_recent_is_newest_first_within_cameras_window_and_limit(db: Any) -
     limited = await store.recent(db, ["A", "B", "C"], since, 5)
     assert [d["detection_id"] for d in limited] == ["A-0", "B-0", "C-0", "A-3", "B-3"]
     assert await store.recent(db, [], since, 5) == []
+
+
+async def test_recent_merges_many_cameras_like_a_plain_sort(db: Any) -> None:
+    # 19 cameras (three groups of branches); a busy one; equal times on different cameras; a repeated id.
+    cams = [f"K{c:02d}" for c in range(19)]
+    items = [model(f"{cam}-{i}", cam, NOW - timedelta(seconds=7 * i + (c % 3)))
+             for c, cam in enumerate(cams) for i in range(60 if cam == "K05" else 4)]
+    await store.insert_many(db, items)
+    since = NOW - timedelta(seconds=20)
+    expected = sorted((i for i in items if i.detected_at >= since), key=lambda i: i.detection_id)
+    expected.sort(key=lambda i: i.detected_at, reverse=True)
+    for limit in (1, 9, 40, 500):
+        got = await store.recent(db, [*cams, "K05", "UNSEEN"], since, limit)
+        assert [d["detection_id"] for d in got] == [i.detection_id for i in expected[:limit]]
+
+
+async def test_stored_detections_read_back_exactly_as_posted(db: Any) -> None:
+    # Times are formatted by the server: with and without fractions, they must match rfc3339_utc.
+    items = [model("whole", "A", NOW, label="51F-123.45", box=[0, 0.5, 1, 0.25], snapshot_url="https://s/1",
+                   attributes={"color": "white", "n": [1, 2.5]}),
+             model("fraction", "A", NOW - timedelta(microseconds=120_001), confidence=1),
+             model("tiny", "A", NOW - timedelta(seconds=1, microseconds=-1), attributes={"é": "\u00a0"})]
+    await store.insert_many(db, items)
+    got = {d["detection_id"]: d for d in await store.recent(db, ["A"], NOW - timedelta(minutes=1), 10)}
+    for item in items:
+        assert got[item.detection_id] == to_record(item)
+        assert await store.get(db, item.detection_id) == to_record(item)
+    assert "." not in got["whole"]["detected_at"] and got["tiny"]["detected_at"].endswith(".000001Z")
 
 
 async def test_retention_deletes_only_old_rows_in_batches(db: Any) -> None:
