@@ -35,9 +35,9 @@ RETURNING detection_id
 # hide the values from the planner: it then keeps one generic plan per statement, where planning twenty
 # branches each time cost a millisecond, and a quiet camera's estimate never tempts it into a bitmap scan
 # plus sort that reads all of a busy camera's window. Each branch's LIMIT makes it choose the index order.
-_BRANCH = f"""(SELECT {_STORED} FROM detections
-    WHERE camera_id = (SELECT ($1::text[])[{{i}}]) AND detected_at >= (SELECT $2::timestamptz)
-    ORDER BY detected_at DESC LIMIT (SELECT $3::bigint))"""
+# Short text: asyncpg keeps prepared statements of up to 15 KiB only, and 50 cameras make 56 branches.
+_BRANCH = """(SELECT * FROM detections WHERE camera_id = (SELECT ($1::text[])[{i}])
+    AND detected_at >= (SELECT $2::timestamptz) ORDER BY detected_at DESC LIMIT (SELECT $3::bigint))"""
 # Branches come in steps of 8, so a connection prepares few statements; a branch past the last camera
 # compares with NULL and ends at once.
 _BRANCH_STEP = 8
