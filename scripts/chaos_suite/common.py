@@ -13,13 +13,13 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from scratch_db import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER, SECRET = "chaos", "chaos-sender-secret-0123456789abcdef"
@@ -71,32 +71,11 @@ def _finite(value: float) -> float | None:
     return None if value != value else round(value, 1)
 
 
-def admin_url() -> str:
-    """The maintenance database of the cluster named by CALLSIGHT_DATABASE_URL (or the project-local one)."""
-    base = os.environ.get("CALLSIGHT_DATABASE_URL")
-    if not base:
-        from dispatch.settings import Settings
-
-        base = Settings().dsn
-    return base.rsplit("/", 1)[0] + "/postgres"
-
-
 @contextlib.contextmanager
 def database(label: str) -> Iterator[str]:
     """A throw-away migrated database, dropped afterwards whatever happens."""
-    from dispatch.storage.migrate import upgrade
-
-    admin = admin_url()
-    name = f"callsight_chaos_{label}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin.rsplit("/", 1)[0] + "/" + name
-    try:
-        upgrade(url)
+    with scratch_database(f"callsight_chaos_{label}") as url:
         yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def stored_calls(url: str, call_ids: Sequence[str]) -> dict[str, int]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,35 +10,23 @@ import psycopg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from scratch_db import scratch_database
 
 from dispatch.app import create_app
 from dispatch.auth.signing import signed_headers
 from dispatch.auth.tokens import issue
 from dispatch.settings import Settings
-from dispatch.storage.migrate import upgrade
 
 SENDER, SECRET = "telephony", "test-sender-secret"
 TOKEN_KEY = "test-token-key-0123456789abcdef0123456789"
 TABLES = ("audit", "events", "detections", "call_locations", "calls", "cameras")
 
 
-def _admin_url() -> str:
-    base = os.environ.get("CALLSIGHT_DATABASE_URL") or Settings().dsn
-    return base.rsplit("/", 1)[0] + "/postgres"
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh database with PostGIS, migrated to head, dropped after the session."""
-    admin = _admin_url()
-    name = f"callsight_test_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("callsight_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from scratch_db import scratch_database
 from sqlalchemy import create_engine
 
 from dispatch.storage import migrate
 from dispatch.storage.schema import build_metadata
-from tests.integration.conftest import _admin_url
 
 
 @pytest.fixture
 def empty_database() -> Iterator[str]:
-    admin = _admin_url()
-    name = f"callsight_migrate_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("callsight_migrate", migrated=False) as url:
+        yield url
 
 
 def _ignore(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
