@@ -153,13 +153,16 @@ class CameraIndex:
             )
             rows = self._rows[slots]
             rel = relate(rows, x, y)
+            found = int(np.count_nonzero(rel.d2 <= near * near))
             if (
                 near >= within_m
-                or np.count_nonzero(rel.d2 <= near * near) >= k
+                or found >= k
                 or self._reach.holds_all(x - near, y - near, x + near, y + near)
             ):
                 return slots, rows, rel
-            near *= 4.0
+            # Widen to where k cameras should be at the density found so far: a camera-rich edge of a
+            # sparse place then takes a few small steps rather than one large one.
+            near *= min(4.0, max(1.25, 1.2 * math.sqrt(k / max(found, 1))))
 
     def _within_box(self, minx: float, miny: float, maxx: float, maxy: float) -> IntArray:
         s = _SLACK_M
