@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from dispatch.app import create_app
+from dispatch.context import INDEX
 from dispatch.detections.hook import DETECTIONS_HOOK
 from dispatch.detections.model import DetectionIn, to_record
 from dispatch.http import detections
@@ -86,6 +87,14 @@ async def test_batch_stores_valid_items_and_lists_each_rejection(client: Client,
     assert reasons[6][0] is None and "duplicate" in reasons[7][1]
     assert await stored_ids(db) == ["a", "g"]
     assert pushed == [["a", "g"]]
+
+
+async def test_a_camera_not_yet_in_the_live_index_is_looked_up(client: Client, app: web.Application) -> None:
+    await seed_cameras(client)
+    app[INDEX].drop("EAST-LOOKING")  # as if another instance had registered it a moment ago
+    answer = await (await post(client, PATH, {"detections": [det("x1"), det("x2", camera_id="NOPE")]})).json()
+    assert answer["accepted"] == 1 and [r["index"] for r in answer["rejected"]] == [1]
+    assert (await post(client, PATH, det("x3"))).status == 201
 
 
 async def test_same_batch_twice_stores_nothing_twice(client: Client, db: Any, pushed: Pushed) -> None:
