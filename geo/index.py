@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from geo.aim import Aim
 from geo.camera import Camera
-from geo.coverage import Assessment, Relation, Table, assess, assess_disk, relate
+from geo.coverage import Assessment, BoolArray, Relation, Table, assess, assess_disk, relate
 from geo.crs import Projector
 from geo.errors import GeoError
 from geo.gcpause import paused_gc
@@ -115,7 +115,7 @@ class CameraIndex:
         slots = self._within_box(minx, miny, maxx, maxy)
         rows = self._rows[slots]
         pool = self._pool(slots, rows, assess(rows, region))
-        return ranked(pool, np.flatnonzero(pool.found.covers).tolist(), "coverage")
+        return ranked(pool, pool.found.covers, "coverage")
 
     def nearby(self, x: float, y: float, k: int = 10, within_m: float = 500.0) -> list[Match]:
         """The k cameras nearest metric (x, y) within within_m, by distance; covers means sees the point."""
@@ -128,10 +128,7 @@ class CameraIndex:
         _check_count("limit", limit)
         slots, rows, rel = self._candidates(region.bbox, region.x, region.y, k, within_m)
         pool = self._pool(slots, rows, assess(rows, region, rel))
-        flags = pool.found.covers
-        # Nearby cameras that cover are already among the covering ones.
-        picks = np.flatnonzero(flags).tolist() + [i for i in _nearest(pool, k, within_m) if not flags[i]]
-        return ranked(pool, picks, "match", limit)
+        return ranked(pool, pool.found.covers | _nearest(pool, k, within_m), "match", limit)
 
     def _pool(self, slots: IntArray, rows: Table, found: Assessment) -> Pool:
         return Pool(self._cameras, slots.tolist(), rows, found, self._online[slots])
@@ -185,18 +182,21 @@ class CameraIndex:
         self._reach.delete(slot, (minx, miny, maxx, maxy))
 
 
-def _nearest(pool: Pool, k: int, within_m: float) -> list[int]:
-    """The k candidates nearest the point within within_m; exact ties go to the smaller camera id."""
+def _nearest(pool: Pool, k: int, within_m: float) -> BoolArray:
+    """Which candidates are the k nearest the point within within_m; ties go to the smaller camera id."""
     order = np.argsort(pool.found.distance)
     distance = pool.found.distance[order]
     count = min(k, int(np.searchsorted(distance, within_m, side="right")))
+    nearest = np.zeros(len(order), dtype=np.bool_)
     if count == 0 or count == len(order) or distance[count] > distance[count - 1]:
-        nearest: list[int] = order[:count].tolist()
+        nearest[order[:count]] = True
         return nearest
     last = distance[count - 1]  # tied with the next: the smaller ids among the tied take the last places
-    sure: list[int] = order[distance < last].tolist()
+    sure = order[distance < last]
     tied = sorted(order[distance == last].tolist(), key=lambda i: pool.camera(i).camera_id)
-    return sure + tied[: count - len(sure)]
+    nearest[sure] = True
+    nearest[tied[: count - len(sure)]] = True
+    return nearest
 
 
 def _check_near(k: int, within_m: float, x: float, y: float) -> None:

@@ -46,14 +46,14 @@ class Pool(NamedTuple):
         return camera
 
 
-def _numeric_keys(order: Order, pool: Pool, chosen: npt.NDArray[np.intp]) -> list[npt.NDArray[np.generic]]:
+def _numeric_keys(order: Order, pool: Pool) -> list[npt.NDArray[np.generic]]:
     """The sort keys but the camera id, least significant (the distance) first, as np.lexsort reads them."""
     found = pool.found
-    keys: list[npt.NDArray[np.generic]] = [found.distance[chosen]]
+    keys: list[npt.NDArray[np.generic]] = [found.distance]
     if order != "distance":
-        keys.append(-found.coverage[chosen])
+        keys.append(-found.coverage)
     if order == "match":  # covering before not, online before offline, then more coverage, then nearer
-        keys += [~pool.online[chosen], ~found.covers[chosen]]
+        keys += [~pool.online, ~found.covers]
     return keys
 
 
@@ -69,13 +69,13 @@ def _sort_key(order: Order, pool: Pool) -> Callable[[int], tuple[object, ...]]:
     return lambda i: (not flags[i], not online[i], -shares[i], distance[i], pool.camera(i).camera_id)
 
 
-def ordered(order: Order, pool: Pool, picks: Sequence[int]) -> list[int]:
-    """The picked candidates sorted by order; the camera id breaks exact ties so answers are deterministic."""
-    chosen = np.asarray(picks, dtype=np.intp)
-    keys = _numeric_keys(order, pool, chosen)
-    sorting = np.lexsort(keys)
-    ranking: list[int] = chosen[sorting].tolist()
-    distance = keys[0][sorting]
+def ordered(order: Order, pool: Pool, chosen: BoolArray) -> list[int]:
+    """The chosen candidates sorted by order; the camera id breaks exact ties so answers are deterministic."""
+    # Sorting every candidate and keeping the chosen is cheaper than gathering the chosen keys first.
+    sorting = np.lexsort(_numeric_keys(order, pool))
+    sorting = sorting[chosen[sorting]]
+    ranking: list[int] = sorting.tolist()
+    distance = pool.found.distance[sorting]
     # Candidates tied on every key are tied on distance, which only cameras on one spot are: then (rarely)
     # sort again in Python with the camera id as the last key.
     if (distance[1:] == distance[:-1]).any():
@@ -83,14 +83,14 @@ def ordered(order: Order, pool: Pool, picks: Sequence[int]) -> list[int]:
     return ranking
 
 
-def ranked(pool: Pool, picks: Sequence[int], order: Order, limit: int | None = None) -> list[Match]:
-    """Matches for the picked candidates, sorted by order; at most limit."""
+def ranked(pool: Pool, chosen: BoolArray, order: Order, limit: int | None = None) -> list[Match]:
+    """Matches for the chosen candidates, sorted by order; at most limit."""
     distance, toward = pool.found.distance.tolist(), pool.found.toward.tolist()
     flags, shares = pool.found.covers.tolist(), pool.found.coverage.tolist()
     convergence = pool.rows[:, Col.CONV].tolist()
     everyone, slots, ptz = pool.everyone, pool.slots, Kind.PTZ
     matches = []
-    for i in ordered(order, pool, picks)[:limit]:
+    for i in ordered(order, pool, chosen)[:limit]:
         camera, dist = everyone[slots[i]], distance[i]
         assert camera is not None
         # True bearing = grid bearing + convergence at the camera; 0 when the caller is at the camera.
