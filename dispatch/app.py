@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
+import asyncpg
 from aiohttp import web
 
 from dispatch.audit.writer import Auditor
@@ -83,7 +84,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
 
     hub = app[HUB] = Hub(app[SETTINGS], app[METRICS], replay, app[POLICY], app[AUDITOR])
     async with connection(pool) as conn:
-        hub.last_event_id = await event_store.latest_id(conn)
+        hub.start_at(await event_store.latest_id(conn))
     app[PIPELINE] = Pipeline(app[SETTINGS], pool, app[INDEX], hub, Degraded(hub, app[METRICS]))
 
     async def announce(new: list[DetectionIn]) -> None:
@@ -101,24 +102,31 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     await _stopping(background)
 
 
+async def _fetch_announced(pool: asyncpg.Pool, hub: Hub, event_id: int) -> None:
+    """Reads an event another instance announced and publishes it, retrying while the database is away."""
+    for delay in (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, None):
+        try:
+            async with connection(pool) as conn:
+                event = await event_store.get(conn, event_id)
+            break
+        except StorageUnavailable:
+            if delay is None:
+                log.warning("event %d announced but unreadable; the next catch-up has it", event_id)
+                hub.unannounced(event_id)
+                return
+            await asyncio.sleep(delay)
+    if event is not None:
+        hub.publish(event)
+
+
 async def _listener(app: web.Application) -> AsyncIterator[None]:
     live, hub, pool = app[INDEX], app[HUB], app[POOL]
     fetches: set[asyncio.Task[None]] = set()
 
-    async def fetch(event_id: int) -> None:
-        try:
-            async with connection(pool) as conn:
-                event = await event_store.get(conn, event_id)
-        except StorageUnavailable:
-            log.warning("event %d announced but unreadable; consoles can resume", event_id)
-            return
-        if event is not None:
-            hub.publish(event)
-
     def on_event(payload: str) -> None:
         # Another instance stored this event (or this one did: the hub drops what it already sent).
         if int(payload) not in hub.seen:
-            task = asyncio.get_running_loop().create_task(fetch(int(payload)))
+            task = asyncio.get_running_loop().create_task(_fetch_announced(pool, hub, int(payload)))
             fetches.add(task)
             task.add_done_callback(fetches.discard)
 
@@ -140,7 +148,13 @@ async def _listener(app: web.Application) -> AsyncIterator[None]:
         if caught := await hub.catch_up():
             log.info("published %d events missed while LISTEN reconnected", caught)
 
-    listener = Listener(app[SETTINGS].dsn, channels, reconnected)
+    def checkpoint() -> Callable[[], None]:
+        # Taken before the listener probes its connection: when the probe answers, the NOTIFYs of every event
+        # committed before it (all ids up to here, since ids follow commit order) have been received.
+        upto = hub.last_event_id
+        return lambda: hub.confirm(upto)
+
+    listener = Listener(app[SETTINGS].dsn, channels, reconnected, checkpoint)
     listening = asyncio.create_task(listener.run(), name="listener")
     await asyncio.wait_for(listener.connected.wait(), timeout=10)
     yield

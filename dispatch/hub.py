@@ -41,7 +41,11 @@ class Hub:
         self.replay = replay
         self.streams: dict[str, Stream] = {}
         self.seen: OrderedDict[int, None] = OrderedDict()
-        self.last_event_id = 0  # highest stored event published here: where a catch-up starts
+        self.last_event_id = 0  # highest stored event published here
+        # Every event up to this id was announced to this instance (confirmed by the listener), so a catch-up
+        # starts here. Not last_event_id: this instance's own events are published before others' NOTIFYs,
+        # so that one runs ahead of events whose announcement a lost LISTEN connection dropped.
+        self.announced_to = 0
 
     def publish(self, event: Event) -> None:
         """Delivers an event once, however often it is announced (locally and by NOTIFY)."""
@@ -159,13 +163,29 @@ class Hub:
         self.metrics.consoles.dec()
         stream.idle_since = time.monotonic()
 
+    def start_at(self, event_id: int) -> None:
+        """Where this instance starts following: the newest stored event when it starts."""
+        self.last_event_id = self.announced_to = event_id
+
+    def confirm(self, event_id: int) -> None:
+        """Every event up to `event_id` has been announced here (the listener saw its connection healthy)."""
+        self.announced_to = max(self.announced_to, event_id)
+
+    def unannounced(self, event_id: int) -> None:
+        """An announced event could not be read: the next catch-up must include it."""
+        self.announced_to = min(self.announced_to, event_id - 1)
+
     async def catch_up(self) -> int:
-        """Publishes stored events this instance may have missed (a NOTIFY lost while LISTEN reconnected)."""
+        """Publishes stored events this instance may have missed (a NOTIFY lost while LISTEN reconnected);
+        those it already published are skipped."""
         window = datetime.now(UTC) - timedelta(seconds=self.settings.resume_window_s)
-        missed = await self.replay(self.last_event_id, window)
-        for event in missed:
+        stored = await self.replay(self.announced_to, window)
+        fresh = [event for event in stored if event.event_id not in self.seen]
+        for event in stored:
             self.publish(event)
-        return len(missed)
+        if stored:
+            self.confirm(stored[-1].event_id)
+        return len(fresh)
 
     async def resume(
         self, stream: Stream, conn: Connection, after_seq: int, after_event_id: int | None

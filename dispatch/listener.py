@@ -18,11 +18,17 @@ class Listener:
     """Keeps one LISTEN connection open and calls `on_reconnect` whenever it had to reconnect."""
 
     def __init__(
-        self, dsn: str, channels: Mapping[str, Callback], on_reconnect: Callable[[], Awaitable[None]]
+        self,
+        dsn: str,
+        channels: Mapping[str, Callback],
+        on_reconnect: Callable[[], Awaitable[None]],
+        checkpoint: Callable[[], Callable[[], None]] = lambda: lambda: None,
     ) -> None:
         self.dsn = dsn
         self.channels = channels
         self.on_reconnect = on_reconnect
+        # Called before each probe of the connection; what it returns is called when the probe answers.
+        self.checkpoint = checkpoint
         self.connected = asyncio.Event()
 
     async def run(self) -> None:
@@ -57,8 +63,10 @@ class Listener:
             try:
                 await asyncio.wait_for(lost.wait(), timeout=5.0)
             except TimeoutError:
+                healthy = self.checkpoint()
                 if not await _alive(conn):
                     return
+                healthy()
 
 
 def _adapter(callback: Callback) -> Callable[[object, int, str, str], None]:

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from dispatch import app as app_module
 from dispatch.app import create_app
 from dispatch.calls import pipeline
+from dispatch.context import HUB
 from dispatch.listener import Listener
 from dispatch.settings import Settings
 from dispatch.storage import calls as call_store
@@ -117,12 +118,12 @@ def _slow_notify(monkeypatch: pytest.MonkeyPatch, delay_s: float) -> None:
     """Event NOTIFYs reach the hub `delay_s` late, as on a busy loop or while the listener reconnects."""
     real = Listener
 
-    def listener(dsn: str, channels: dict[str, Any], on_reconnect: Any) -> Any:
+    def listener(dsn: str, channels: dict[str, Any], *hooks: Any) -> Any:
         def late(callback: Any) -> Any:
             return lambda payload: asyncio.get_running_loop().call_later(delay_s, callback, payload)
 
         delayed = {name: late(cb) if name == event_store.CHANNEL else cb for name, cb in channels.items()}
-        return real(dsn, delayed, on_reconnect)
+        return real(dsn, delayed, *hooks)
 
     monkeypatch.setattr(app_module, "Listener", listener)
 
@@ -186,3 +187,18 @@ async def test_resume_longer_than_the_queue_loses_nothing(settings: Settings) ->
         await ws.send_json({"type": "resume", "after_seq": 0})
         frames = await _frames(ws)
         assert len(set(_opened(frames))) == 10 or "reset" in [f["type"] for f in frames]
+
+
+async def test_catch_up_publishes_an_event_whose_notify_was_lost_after_a_later_local_one(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Was: the catch-up after LISTEN reconnected started after the newest event published here, which this
+    # instance's own later call had moved past another instance's event whose NOTIFY the cut connection lost.
+    _slow_notify(monkeypatch, 3600.0)
+    async with _instance(settings) as here, _instance(settings) as there:
+        ws = await console(here, "police")
+        assert (await post(there, "/v1/calls", call_body("113-THERE"))).status == 201
+        assert (await post(here, "/v1/calls", call_body("113-HERE"))).status == 201
+        assert _opened(await _frames(ws)) == ["113-HERE"]
+        assert await here.app[HUB].catch_up() == 1
+        assert _opened(await _frames(ws)) == ["113-THERE"]
