@@ -27,8 +27,8 @@ import aiohttp
 import asyncpg
 import numpy as np
 import orjson
-import psycopg
 from aiohttp import web
+from scratch_db import scratch_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,7 +38,6 @@ from dispatch.detections.model import KINDS
 from dispatch.http import detections as detection_routes
 from dispatch.settings import Settings
 from dispatch.storage import detections as store
-from dispatch.storage.migrate import upgrade
 
 OUT = Path(__file__).resolve().parents[1] / "bench-results" / "detections.json"
 BATCH = 100
@@ -73,34 +72,26 @@ SELECT {store.COLUMNS} FROM (
 def percentiles_ms(samples: Sequence[float]) -> dict[str, float]:
     """p50/p99/mean of durations in seconds, in milliseconds."""
     a = np.asarray(samples) * 1e3
-    return {"p50_ms": round(float(np.percentile(a, 50)), 2), "p99_ms": round(float(np.percentile(a, 99)), 2),
-            "mean_ms": round(float(a.mean()), 2)}
-
-
-@contextlib.contextmanager
-def scratch_database(dsn: str, keep: bool) -> Any:
-    """A fresh migrated database beside `dsn`, dropped afterwards unless kept."""
-    admin = dsn.rsplit("/", 1)[0] + "/postgres"
-    name = f"callsight_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = dsn.rsplit("/", 1)[0] + "/" + name
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        if not keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return {
+        "p50_ms": round(float(np.percentile(a, 50)), 2),
+        "p99_ms": round(float(np.percentile(a, 99)), 2),
+        "mean_ms": round(float(a.mean()), 2),
+    }
 
 
 @contextlib.asynccontextmanager
 async def in_process_service(database_url: str, secret: str) -> AsyncIterator[str]:
     """The real application with the detection routes, on a random loopback port."""
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings.model_validate({
-            "database_url": database_url, "data_dir": data_dir, "webhook_secrets": f"bench={secret}",
-            "token_secret": secrets.token_hex(16), "caller_hash_secret": secrets.token_hex(16)})
+        settings = Settings.model_validate(
+            {
+                "database_url": database_url,
+                "data_dir": data_dir,
+                "webhook_secrets": f"bench={secret}",
+                "token_secret": secrets.token_hex(16),
+                "caller_hash_secret": secrets.token_hex(16),
+            }
+        )
         app = create_app(settings)
         if not any(r.resource and r.resource.canonical == "/v1/detections" for r in app.router.routes()):
             app.router.add_routes(detection_routes.routes)
@@ -113,8 +104,15 @@ async def in_process_service(database_url: str, secret: str) -> AsyncIterator[st
             await runner.cleanup()
 
 
-async def _send(session: aiohttp.ClientSession, url: str, sender: str, secret: str, method: str,
-                path: str, body: dict[str, Any]) -> tuple[int, Any]:
+async def _send(
+    session: aiohttp.ClientSession,
+    url: str,
+    sender: str,
+    secret: str,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+) -> tuple[int, Any]:
     raw = orjson.dumps(body)
     headers = signed_headers(sender, secret.encode(), raw)
     headers["Content-Type"] = "application/json"
@@ -122,8 +120,13 @@ async def _send(session: aiohttp.ClientSession, url: str, sender: str, secret: s
         return response.status, await response.json()
 
 
-async def bench_ingest(url: str, sender: str, secret: str, seconds: float, concurrency: int,
-                       ) -> dict[str, Any]:
+async def bench_ingest(
+    url: str,
+    sender: str,
+    secret: str,
+    seconds: float,
+    concurrency: int,
+) -> dict[str, Any]:
     """Posts batches of 100 new detections from several senders for a while; rate and batch latency."""
     run = uuid.uuid4().hex[:6]
     cameras = [f"BENCH-{run}-{i:02d}" for i in range(INGEST_CAMERAS)]
@@ -131,8 +134,15 @@ async def bench_ingest(url: str, sender: str, secret: str, seconds: float, concu
     failures = 0
     async with aiohttp.ClientSession() as session:
         for i, camera_id in enumerate(cameras):
-            status, answer = await _send(session, url, sender, secret, "PUT", f"/v1/cameras/{camera_id}",
-                                         {"lat": 10.77 + i * 1e-3, "lon": 106.70, "heading_deg": 90.0})
+            status, answer = await _send(
+                session,
+                url,
+                sender,
+                secret,
+                "PUT",
+                f"/v1/cameras/{camera_id}",
+                {"lat": 10.77 + i * 1e-3, "lon": 106.70, "heading_deg": 90.0},
+            )
             if status not in (200, 201):
                 raise SystemExit(f"cannot register bench camera {camera_id}: {status} {answer}")
         deadline = time.perf_counter() + seconds
@@ -142,13 +152,23 @@ async def bench_ingest(url: str, sender: str, secret: str, seconds: float, concu
             n = 0
             while time.perf_counter() < deadline:
                 at = datetime.now(UTC).isoformat()
-                items = [{"detection_id": f"{run}-{worker}-{n}-{k}", "camera_id": cameras[k % INGEST_CAMERAS],
-                          "detected_at": at, "kind": KINDS[k % len(KINDS)], "confidence": 0.8,
-                          "box": [0.1, 0.2, 0.3, 0.4], "label": "object"} for k in range(BATCH)]
+                items = [
+                    {
+                        "detection_id": f"{run}-{worker}-{n}-{k}",
+                        "camera_id": cameras[k % INGEST_CAMERAS],
+                        "detected_at": at,
+                        "kind": KINDS[k % len(KINDS)],
+                        "confidence": 0.8,
+                        "box": [0.1, 0.2, 0.3, 0.4],
+                        "label": "object",
+                    }
+                    for k in range(BATCH)
+                ]
                 n += 1
                 start = time.perf_counter()
-                status, answer = await _send(session, url, sender, secret, "POST", "/v1/detections",
-                                             {"detections": items})
+                status, answer = await _send(
+                    session, url, sender, secret, "POST", "/v1/detections", {"detections": items}
+                )
                 latencies.append(time.perf_counter() - start)
                 if status != 200 or answer.get("accepted") != BATCH:
                     failures += 1
@@ -156,9 +176,14 @@ async def bench_ingest(url: str, sender: str, secret: str, seconds: float, concu
         began = time.perf_counter()
         await asyncio.gather(*(sender_loop(w) for w in range(concurrency)))
         elapsed = time.perf_counter() - began
-    return {"batches": len(latencies), "failed_batches": failures, "concurrency": concurrency,
-            "seconds": round(elapsed, 1), "detections_per_s": round(len(latencies) * BATCH / elapsed, 0),
-            "batch_latency": percentiles_ms(latencies)}
+    return {
+        "batches": len(latencies),
+        "failed_batches": failures,
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 1),
+        "detections_per_s": round(len(latencies) * BATCH / elapsed, 0),
+        "batch_latency": percentiles_ms(latencies),
+    }
 
 
 async def load_rows(conn: asyncpg.Connection, rows: int, cameras: int, span_s: float) -> float:
@@ -176,8 +201,12 @@ async def _plain(conn: asyncpg.Connection, ids: list[str], since: datetime, limi
     return [store.row_to_json(row) for row in await conn.fetch(_PLAIN_RECENT, ids, since, limit)]
 
 
-async def time_queries(conn: asyncpg.Connection, picks: list[list[str]], lookback_s: float, limit: int,
-                       ) -> dict[str, Any]:
+async def time_queries(
+    conn: asyncpg.Connection,
+    picks: list[list[str]],
+    lookback_s: float,
+    limit: int,
+) -> dict[str, Any]:
     """recent() and the plain query, both answering JSON-ready dicts, over the same camera sets."""
     since = datetime.now(UTC) - timedelta(seconds=lookback_s)
     figures: dict[str, Any] = {}
@@ -221,47 +250,67 @@ async def bench_table(url: str, args: argparse.Namespace) -> dict[str, Any]:
         delete_s = time.perf_counter() - start
     finally:
         await conn.close()
-    retention = {"deleted": deleted, "seconds": round(delete_s, 2),
-                 "rows_per_s": round(deleted / delete_s, 0) if delete_s else None}
-    return {"rows": args.rows, "cameras": args.cameras, "span_hours": args.span_hours, "table_size": size,
-            "load_s": round(load_s, 1), "lookback_s": args.lookback_s, "limit": args.limit, "runs": args.runs,
-            "typical": typical, "with_hot_cameras": {"hot_rows": args.hot_rows, **hot},
-            "retention": retention}
+    retention = {
+        "deleted": deleted,
+        "seconds": round(delete_s, 2),
+        "rows_per_s": round(deleted / delete_s, 0) if delete_s else None,
+    }
+    return {
+        "rows": args.rows,
+        "cameras": args.cameras,
+        "span_hours": args.span_hours,
+        "table_size": size,
+        "load_s": round(load_s, 1),
+        "lookback_s": args.lookback_s,
+        "limit": args.limit,
+        "runs": args.runs,
+        "typical": typical,
+        "with_hot_cameras": {"hot_rows": args.hot_rows, **hot},
+        "retention": retention,
+    }
 
 
 def print_table(results: dict[str, Any]) -> None:
     ingest, table = results.get("ingest"), results.get("table")
     if ingest:
         lat = ingest["batch_latency"]
-        print(f"ingest  {ingest['detections_per_s']:>10,.0f} detections/s  ({ingest['batches']} batches of"
-              f" {BATCH}, {ingest['concurrency']} senders, {ingest['failed_batches']} failed)"
-              f"  batch p50 {lat['p50_ms']} ms  p99 {lat['p99_ms']} ms")
+        print(
+            f"ingest  {ingest['detections_per_s']:>10,.0f} detections/s  ({ingest['batches']} batches of"
+            f" {BATCH}, {ingest['concurrency']} senders, {ingest['failed_batches']} failed)"
+            f"  batch p50 {lat['p50_ms']} ms  p99 {lat['p99_ms']} ms"
+        )
     if table:
-        print(f"table   {table['rows']:,} rows on {table['cameras']} cameras over {table['span_hours']} h"
-              f" ({table['table_size']}), loaded in {table['load_s']} s")
+        print(
+            f"table   {table['rows']:,} rows on {table['cameras']} cameras over {table['span_hours']} h"
+            f" ({table['table_size']}), loaded in {table['load_s']} s"
+        )
         for case in ("typical", "with_hot_cameras"):
             for name in ("recent", "plain_any"):
                 q = table[case][name]
-                print(f"{name:<10} {case:<17} 20 cameras, {table['lookback_s']:g} s back, limit"
-                      f" {table['limit']}:  p50 {q['p50_ms']} ms  p99 {q['p99_ms']} ms"
-                      f"  ({q['rows_returned_mean']} rows)")
+                print(
+                    f"{name:<10} {case:<17} 20 cameras, {table['lookback_s']:g} s back, limit"
+                    f" {table['limit']}:  p50 {q['p50_ms']} ms  p99 {q['p99_ms']} ms"
+                    f"  ({q['rows_returned_mean']} rows)"
+                )
         r = table["retention"]
         print(f"retention  deleted {r['deleted']:,} rows in {r['seconds']} s ({r['rows_per_s']:,.0f} rows/s)")
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(), "cpus": os.cpu_count()}
-    with scratch_database(args.dsn or Settings().dsn, args.keep_db) as url:
+    with scratch_database("callsight_bench", args.dsn or Settings().dsn, args.keep_db) as url:
         if not args.skip_ingest:
             if args.url:
-                results["ingest"] = await bench_ingest(args.url, args.sender, args.secret, args.seconds,
-                                                       args.concurrency)
+                results["ingest"] = await bench_ingest(
+                    args.url, args.sender, args.secret, args.seconds, args.concurrency
+                )
                 results["ingest"]["service"] = args.url
             else:
                 secret = secrets.token_hex(16)
                 async with in_process_service(url, secret) as local:
-                    results["ingest"] = await bench_ingest(local, "bench", secret, args.seconds,
-                                                           args.concurrency)
+                    results["ingest"] = await bench_ingest(
+                        local, "bench", secret, args.seconds, args.concurrency
+                    )
                 results["ingest"]["service"] = "in-process"
         if not args.skip_table:
             results["table"] = await bench_table(url, args)
@@ -269,8 +318,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="a running service; default: start one in this process")
     parser.add_argument("--sender", default="bench", help="signed sender name known to that service")
     parser.add_argument("--secret", default="", help="that sender's secret")

@@ -20,15 +20,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import orjson
 import psycopg
+from scratch_db import scratch_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -39,7 +38,6 @@ from dispatch.cameras.importer import TypeDefaults, parse_import, stream_import
 from dispatch.settings import Settings
 from dispatch.storage import cameras as camera_store
 from dispatch.storage.db import create_pool
-from dispatch.storage.migrate import upgrade
 from geo.crs import Projector
 from geo.gcpause import paused_gc
 
@@ -48,9 +46,12 @@ OUT = ROOT / "bench-results" / "import.json"
 SIZES = {"37k": 37_000, "1M": 1_000_000}
 WRITES = ("load", "reload", "replace")
 STAGES = (
-    "parse", "resolve", "derive",
+    "parse",
+    "resolve",
+    "derive",
     *(f"{write}{part}" for write in WRITES for part in ("", ".copy", ".merge", ".index")),
-    "import", "cli",
+    "import",
+    "cli",
 )
 INLINE_SECTORS = "ALTER TABLE cameras SET (toast_tuple_target = 8160)"
 
@@ -61,22 +62,6 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024.0
     return float("nan")
-
-
-@contextmanager
-def scratch_database(dsn: str) -> Iterator[str]:
-    """A migrated database of its own in the same cluster, dropped afterwards."""
-    admin = dsn.rsplit("/", 1)[0] + "/postgres"
-    name = f"callsight_importbench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin.rsplit("/", 1)[0] + "/" + name
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Timers:
@@ -186,7 +171,7 @@ def run_one(count: int, dsn: str, inline_sectors: bool) -> dict[str, Any]:
     gc.collect()
     projector = Projector(Settings().metric_crs)
     row: dict[str, Any] = {"cameras": count}
-    with scratch_database(dsn) as url:
+    with scratch_database("callsight_importbench", dsn) as url:
         if inline_sectors:  # the migration proposed in the report, to measure it before it is written
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(INLINE_SECTORS)
