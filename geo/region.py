@@ -58,7 +58,8 @@ class Region:
 
 
 def _check_confidence(confidence: float) -> None:
-    if not (math.isfinite(confidence) and 0.0 < confidence < 1.0):
+    # Below about 1e-16, 1 - confidence rounds to 1: normalising would divide by a zero-sized circle.
+    if not (math.isfinite(confidence) and 0.0 < confidence < 1.0 and 1.0 - confidence < 1.0):
         raise GeoError("confidence", f"{confidence} is not a probability strictly between 0 and 1")
 
 
@@ -102,8 +103,18 @@ def _ellipse_region(
     x: float, y: float, axes: tuple[float, float], orientation_deg: float, confidence: float, conv: float
 ) -> Region:
     a, b = axes
-    return Region("ellipse", x, y, confidence, semi_major_m=a, semi_minor_m=b,
-                  orientation_deg=orientation_deg, inner_m=b, outer_m=a, convergence_deg=conv)
+    return Region(
+        "ellipse",
+        x,
+        y,
+        confidence,
+        semi_major_m=a,
+        semi_minor_m=b,
+        orientation_deg=orientation_deg,
+        inner_m=b,
+        outer_m=a,
+        convergence_deg=conv,
+    )
 
 
 def ellipse(
@@ -140,8 +151,16 @@ def _polygon_region(geometry: Polygon, confidence: float, conv: float) -> Region
     ring = np.asarray(geometry.exterior.coords)
     outer = float(np.hypot(ring[:, 0] - centre.x, ring[:, 1] - centre.y).max())
     inner = float(geometry.boundary.distance(centre)) if geometry.contains(centre) else 0.0
-    return Region("polygon", float(centre.x), float(centre.y), confidence, inner_m=inner, outer_m=outer,
-                  convergence_deg=conv, shape=geometry)
+    return Region(
+        "polygon",
+        float(centre.x),
+        float(centre.y),
+        confidence,
+        inner_m=inner,
+        outer_m=outer,
+        convergence_deg=conv,
+        shape=geometry,
+    )
 
 
 def polygon(p: Projector, vertices: Sequence[tuple[float, float]], confidence: float) -> Region:

@@ -46,8 +46,11 @@ def test_polygons_are_used_as_given(projector: Projector) -> None:
 
 @pytest.mark.parametrize("make", ["circle", "ellipse"])
 def test_no_uncertainty_gets_the_minimum(projector: Projector, make: str) -> None:
-    region = (circle(projector, LAT, LON, 0.0, 0.68) if make == "circle"
-              else ellipse(projector, LAT, LON, 0.0, 0.0, 0.0, 0.68))
+    region = (
+        circle(projector, LAT, LON, 0.0, 0.68)
+        if make == "circle"
+        else ellipse(projector, LAT, LON, 0.0, 0.0, 0.0, 0.68)
+    )
     normal = normalise(region, 0.95, 10.0)
     assert (normal.kind, normal.radius_m, normal.confidence) == ("circle", 10.0, 0.95)
 
@@ -86,8 +89,15 @@ def test_region_json_shapes(projector: Projector) -> None:
     c = region_json(normalise(circle(projector, LAT, LON, 20.0, 0.68)), projector)
     assert c == {"type": "circle", "lat": LAT, "lon": LON, "radius_m": 32.4, "confidence": 0.95}
     e = region_json(ellipse(projector, LAT, LON, 40.04, 10.0, 30.0, 0.68), projector)
-    assert e == {"type": "ellipse", "lat": LAT, "lon": LON, "semi_major_m": 40.0, "semi_minor_m": 10.0,
-                 "orientation_deg": 30.0, "confidence": 0.68}
+    assert e == {
+        "type": "ellipse",
+        "lat": LAT,
+        "lon": LON,
+        "semi_major_m": 40.0,
+        "semi_minor_m": 10.0,
+        "orientation_deg": 30.0,
+        "confidence": 0.68,
+    }
     vertices = [(10.77, 106.70), (10.771, 106.70), (10.771, 106.701)]
     g = region_json(polygon(projector, vertices, 0.9), projector)
     ring = g["coordinates"]
@@ -121,8 +131,15 @@ def test_bad_polygons(projector: Projector, vertices: list[tuple[float, float]],
 
 @pytest.mark.parametrize(
     ("radius", "confidence", "field"),
-    [(-1.0, 0.68, "radius_m"), (math.nan, 0.68, "radius_m"), (math.inf, 0.68, "radius_m"),
-     (10.0, 0.0, "confidence"), (10.0, 1.0, "confidence"), (10.0, math.nan, "confidence")],
+    [
+        (-1.0, 0.68, "radius_m"),
+        (math.nan, 0.68, "radius_m"),
+        (math.inf, 0.68, "radius_m"),
+        (10.0, 0.0, "confidence"),
+        (10.0, 1.0, "confidence"),
+        (10.0, math.nan, "confidence"),
+        (10.0, 1e-300, "confidence"),
+    ],
 )
 def test_bad_circles(projector: Projector, radius: float, confidence: float, field: str) -> None:
     with pytest.raises(GeoError) as err:
