@@ -157,9 +157,7 @@ class CameraIndex:
                 or self._reach.holds_all(x - near, y - near, x + near, y + near)
             ):
                 return slots, rows, rel
-            # Widen to where k cameras should be at the density found so far: a camera-rich edge of a
-            # sparse place then takes a few small steps rather than one large one.
-            near *= min(4.0, max(1.25, 1.2 * math.sqrt(k / max(found, 1))))
+            near *= _widening(k, found)
 
     def _within_box(self, minx: float, miny: float, maxx: float, maxy: float) -> IntArray:
         s = _SLACK_M
@@ -197,6 +195,13 @@ def _nearest(pool: Pool, k: int, within_m: float) -> BoolArray:
     nearest[sure] = True
     nearest[tied[: count - len(sure)]] = True
     return nearest
+
+
+def _widening(k: int, found: int) -> float:
+    """How much wider to search after finding fewer than k cameras within the last search's reach."""
+    # To where k cameras should be at the density found so far: a camera-rich edge of a sparse place then
+    # takes a few small steps rather than one large one.
+    return min(4.0, max(1.25, 1.2 * math.sqrt(k / max(found, 1))))
 
 
 def _check_near(k: int, within_m: float, x: float, y: float) -> None:
