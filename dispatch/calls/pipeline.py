@@ -24,13 +24,14 @@ from dispatch.calls.privacy import caller_fingerprint
 from dispatch.camera_index import LiveIndex
 from dispatch.hub import Hub
 from dispatch.ingest.location import parse_location
-from dispatch.ingest.model import ReportedLocation
+from dispatch.ingest.model import LocationError, ReportedLocation
 from dispatch.settings import Settings
 from dispatch.storage import calls as call_store
 from dispatch.storage import detections as detection_store
 from dispatch.storage import events as event_store
 from dispatch.storage.calls import NewCall, StoredCall
 from dispatch.storage.db import StorageUnavailable, connection, transaction
+from geo.errors import GeoError
 
 log = logging.getLogger(__name__)
 INCIDENTS = uuid.UUID("6f1c2b9e-4d0a-5c8e-9b7f-3a2d1e0c4b5a")
@@ -49,7 +50,12 @@ class Pipeline:
     async def receive(self, call: CallIn, arrived: float | None = None) -> tuple[StoredCall, bool]:
         """A new call (True) or the stored one for a retry (False); `arrived` (perf_counter) dates it."""
         reported = parse_location(call.location)
-        matched = self.match(reported)
+        try:
+            matched = self.match(reported)
+        except LocationError as exc:
+            # Never refuse the call itself: it is stored without a location, which a later fix can give it.
+            log.warning("call %s stored without its location: %s", call.call_id, exc)
+            matched = None
         number_hash, last3 = caller_fingerprint(self.settings.caller_key, call.caller.number)
         new = NewCall(
             incident_id(call.call_id),
@@ -87,7 +93,8 @@ class Pipeline:
         """A later fix: stored once, re-matched, and announced when it is the newest."""
         reported = parse_location(update.location)
         assert reported is not None
-        matched = self.match(reported) or unmatched(reported, self.live, self.settings)
+        matched = self.match(reported)
+        assert matched is not None
         content = orjson.dumps(
             update.seq if update.seq is not None else update.location, option=orjson.OPT_SORT_KEYS
         )
@@ -151,11 +158,14 @@ class Pipeline:
         return await detection_store.recent(conn, camera_ids, since, self.settings.detection_limit)
 
     def match(self, reported: ReportedLocation | None) -> Matched | None:
-        """Matches a location; a failure is logged and the call goes on without cameras."""
+        """Matches a location; a failure is logged and the call goes on without cameras. LocationError when
+        the location cannot be placed at all (outside the metric CRS, a vanishing confidence)."""
         if reported is None:
             return None
         try:
             return match_location(reported, self.live, self.settings)
+        except GeoError as exc:  # raised placing the region, before any matching: unmatched() would too
+            raise LocationError("location", f"cannot be placed: {exc}") from None
         except Exception:
             log.exception("matching failed; the call goes on without cameras")
             return unmatched(reported, self.live, self.settings)
