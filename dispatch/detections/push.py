@@ -27,19 +27,17 @@ async def push(pool: asyncpg.Pool, hub: Hub, new: list[DetectionIn]) -> int:
         incidents = await call_store.open_for_cameras(conn, sorted(by_camera))
         if not incidents:  # the usual case: one read, no transaction
             return 0
-        async with conn.transaction():
-            events = [
-                await event_store.append(
-                    conn,
-                    "detection",
-                    row["incident_id"],
-                    row["hotline"],
-                    row["area"],
-                    {"incident_id": str(row["incident_id"]), "detection": to_record(item)},
-                )
-                for row in incidents
-                for item in by_camera[row["camera_id"]]
-            ]
+        items = [
+            (
+                row["incident_id"],
+                row["hotline"],
+                row["area"],
+                {"incident_id": str(row["incident_id"]), "detection": to_record(item)},
+            )
+            for row in incidents
+            for item in by_camera[row["camera_id"]]
+        ]
+        events = await event_store.append_many(conn, "detection", items)
     for event in events:
         hub.publish(event)
     return len(events)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
+
 from tests.integration.conftest import bearer
 from tests.integration.helpers import Client, call_body, console, next_frame, post, seed_cameras, silent
 
@@ -75,3 +77,28 @@ async def test_detection_on_an_unmatched_camera_is_not_pushed(client: Client) ->
         client, "/v1/detections", detection("far-1", "plate", "51A-000.01", camera="FAR-AWAY", ago_s=1)
     )
     assert await silent(police)
+
+
+async def test_a_batch_becomes_one_event_per_detection_and_incident_in_order(
+    client: Client, database_url: str
+) -> None:
+    await seed_cameras(client)
+    police = await console(client, "police")
+    for call_id in ("113-ONE", "113-TWO"):
+        await post(client, "/v1/calls", call_body(call_id))
+        await next_frame(police)
+    batch = [detection(f"smoke-{n}", "smoke", None, ago_s=1) for n in range(3)]
+    assert (await post(client, "/v1/detections", {"detections": batch})).status == 200
+    frames = [await next_frame(police) for _ in range(6)]
+    ids = [int(f["event_id"]) for f in frames]
+    assert ids == sorted(ids) and len(set(ids)) == 6
+    assert sorted((f["incident_id"], f["detection"]["detection_id"]) for f in frames) == sorted(
+        {(f["incident_id"], f"smoke-{n}") for f in frames for n in range(3)}
+    )
+    with psycopg.connect(database_url) as conn:
+        stored = conn.execute(
+            "SELECT event_id, payload->'detection'->>'detection_id' FROM events WHERE type = 'detection'"
+        ).fetchall()
+    assert sorted(stored) == sorted(
+        (i, f["detection"]["detection_id"]) for i, f in zip(ids, frames, strict=True)
+    )
