@@ -23,21 +23,11 @@ from typing import Any
 
 import aiohttp
 import websockets
+from chaos_suite.common import free_port, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-0123456789abcdef0123456789"
 TOKEN_KEY = "bench-token-key-0123456789abcdef0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
 async def _consoles(url: str, tokens: list[str], ready: Any, stop: Any, out: Any) -> None:
@@ -120,8 +110,8 @@ def _latencies(sent: dict[str, float], received: dict[str, list[float]], console
     return {
         "calls": len(sent),
         "delivered_to_all": complete,
-        "all_consoles_ms": {"p50": _pct(last, 50), "p99": _pct(last, 99)},
-        "first_console_ms": {"p50": _pct(first, 50), "p99": _pct(first, 99)},
+        "all_consoles_ms": {"p50": percentile(last, 50), "p99": percentile(last, 99)},
+        "first_console_ms": {"p50": percentile(first, 50), "p99": percentile(first, 99)},
     }
 
 
@@ -239,7 +229,7 @@ def _wait_for_port(port: int) -> None:
 
 def _baseline(tokens: list[str], sample: str, rate: float, seconds: float) -> dict[str, Any]:
     """The steady phase again against the bare fan-out server, with the service's own frame."""
-    port = _free_port()
+    port = free_port()
     sample_file = ROOT / "bench-results" / "calls-sample-frame.json"
     sample_file.write_text(sample)
     server = subprocess.Popen(
@@ -267,7 +257,7 @@ def main() -> None:
     from dispatch.settings import Settings
 
     db = _prepare_database(os.environ.get("CALLSIGHT_DATABASE_URL") or Settings().dsn)
-    port = _free_port()
+    port = free_port()
     service = _start_service(db, port)
     tokens = [issue(TOKEN_KEY.encode(), "police", 3600, None, f"bench-{n}") for n in range(args.consoles)]
     phases = [(args.rate, args.seconds), *((rate, args.ramp_seconds) for rate in args.ramp)]
