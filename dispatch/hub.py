@@ -46,6 +46,18 @@ class Hub:
         # starts here. Not last_event_id: this instance's own events are published before others' NOTIFYs,
         # so that one runs ahead of events whose announcement a lost LISTEN connection dropped.
         self.announced_to = 0
+        self._corked: set[Connection] | None = None
+
+    def publish_many(self, events: list[Event]) -> None:
+        """Publishes events in order; each console gets its frames of the batch in one send."""
+        self._corked = set()
+        try:
+            for event in events:
+                self.publish(event)
+        finally:
+            corked, self._corked = self._corked, None
+            for conn in corked:
+                conn.flush()
 
     def publish(self, event: Event) -> None:
         """Delivers an event once, however often it is announced (locally and by NOTIFY)."""
@@ -85,6 +97,9 @@ class Hub:
             return False  # already delivered (replay and live overlap), or kept for the held ones' release
         frame = self._stamp(stream, event, rendered, seq)
         for conn in live:
+            if self._corked is not None:
+                conn.cork()
+                self._corked.add(conn)
             if not conn.offer(frame):
                 self._cut_off(stream, conn)
         return True
@@ -181,8 +196,7 @@ class Hub:
         window = datetime.now(UTC) - timedelta(seconds=self.settings.resume_window_s)
         stored = await self.replay(self.announced_to, window)
         fresh = [event for event in stored if event.event_id not in self.seen]
-        for event in stored:
-            self.publish(event)
+        self.publish_many(stored)
         if stored:
             self.confirm(stored[-1].event_id)
         return len(fresh)

@@ -35,6 +35,8 @@ class Connection:
         self.hello_seq = hello_seq
         self.release: asyncio.Task[None] | None = None
         self._compressed: set[asyncio.Task[None]] = set()
+        self._corked: list[bytes] | None = None
+        self._corked_bytes = 0
 
     @property
     def idle(self) -> bool:
@@ -45,13 +47,29 @@ class Connection:
         """Writes a frame now; False when the console has stopped reading (too much of it still unsent)."""
         if self.transport.is_closing():
             return True  # going away: its handler detaches it
-        if self.transport.get_write_buffer_size() > self.limit:
+        if self.transport.get_write_buffer_size() + self._corked_bytes > self.limit:
             return False
         if self.ws.compress:
             return self._offer_compressed(frame)
-        self.transport.write(text_header(len(frame)) + frame)
+        data = text_header(len(frame)) + frame
+        if self._corked is None:
+            self.transport.write(data)
+        else:
+            self._corked.append(data)
+            self._corked_bytes += len(data)
         self.last_sent = time.monotonic()
         return True
+
+    def cork(self) -> None:
+        """Keeps frames back until `flush`, so that a burst of events costs one send, not one per frame."""
+        if self._corked is None:
+            self._corked = []
+
+    def flush(self) -> None:
+        """Writes the frames kept back since `cork`, in one send."""
+        corked, self._corked, self._corked_bytes = self._corked, None, 0
+        if corked and not self.cut_off and not self.transport.is_closing():
+            self.transport.write(b"".join(corked))
 
     def _offer_compressed(self, frame: bytes) -> bool:
         # permessage-deflate keeps compressor state per connection: aiohttp's writer must frame these, in

@@ -38,8 +38,7 @@ async def push(pool: asyncpg.Pool, hub: Hub, new: list[DetectionIn]) -> int:
             for item in by_camera[row["camera_id"]]
         ]
         events = await event_store.append_many(conn, "detection", items)
-    for event in events:
-        hub.publish(event)
+    hub.publish_many(events)
     return len(events)
 
 
