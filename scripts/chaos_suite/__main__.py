@@ -99,13 +99,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="scripts/chaos", description=__doc__)
     parser.add_argument("--short", action="store_true", help="the scaled-down forms (soak: 2 minutes)")
     parser.add_argument("--soak", action="store_true", help="run only the soak")
+    parser.add_argument("--minutes", type=float, help="the full soak's rates for this many minutes, not 30")
     parser.add_argument("--only", default="", help="comma-separated scenarios: " + ",".join(FULL))
     args = parser.parse_args()
     names = ["soak"] if args.soak else [n for n in (args.only.split(",") if args.only else FULL) if n]
     unknown = sorted(set(names) - set(FULL))
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(unknown)}")
-    rows = asyncio.run(_run(names, SHORT if args.short else FULL))
+    scenarios = dict(SHORT if args.short else FULL)
+    if args.minutes:
+        scenarios["soak"] = lambda: soak.run(minutes=args.minutes)
+    rows = asyncio.run(_run(names, scenarios))
     print(table(rows))
     broken = [v for row in rows for v in violations(row)]
     report: dict[str, Any] = {

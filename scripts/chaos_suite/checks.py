@@ -49,7 +49,7 @@ def add_consoles(
     tally = Tally()
     sent = {o.key: o.first_sent for o in outcomes}
     for console, expected in consoles:
-        tally.add(console.frames, expected, sent)
+        tally.add(console, expected, sent)
     row.events_delivered += tally.delivered
     row.events_missed += tally.missed
     row.events_duplicated += tally.duplicated

@@ -7,6 +7,7 @@ import contextlib
 import multiprocessing as mp
 import queue
 import time
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,10 @@ class Console:
     token: str
     resume: bool = True
     frames: list[Frame] = field(default_factory=list)
+    # With lean on, only incident.opened and degraded frames are kept whole; the others as event ids (a
+    # 30-minute soak delivers tens of millions of frames).
+    lean: bool = False
+    others: array[int] = field(default_factory=lambda: array("q"))
     closes: list[int | None] = field(default_factory=list)
     resets: int = 0
     last_seq: int = 0
@@ -168,21 +173,21 @@ class Console:
         async with session.ws_connect(
             url, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=10)
         ) as ws:
-            closing = asyncio.ensure_future(stop.wait())
+            # One wait per connection, not per frame: the reader runs until the socket closes or `stop`.
+            closing, reading = asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._read(ws))
             try:
-                while not closing.done():
-                    receiving = asyncio.ensure_future(ws.receive())
-                    await asyncio.wait({receiving, closing}, return_when=asyncio.FIRST_COMPLETED)
-                    if not receiving.done():
-                        receiving.cancel()
-                        return
-                    message = receiving.result()
-                    if message.type != aiohttp.WSMsgType.TEXT:
-                        self.closes.append(ws.close_code)
-                        return
-                    await self._receive(ws, parse_frame(message.data, time.monotonic()))
+                await asyncio.wait({reading, closing}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 closing.cancel()
+                reading.cancel()
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        while True:
+            message = await ws.receive()
+            if message.type != aiohttp.WSMsgType.TEXT:
+                self.closes.append(ws.close_code)
+                return
+            await self._receive(ws, parse_frame(message.data, time.monotonic()))
 
     async def _receive(self, ws: aiohttp.ClientWebSocketResponse, frame: Frame) -> None:
         if frame.type == "hello":
@@ -202,7 +207,10 @@ class Console:
         self.last_seq = max(self.last_seq, frame.seq)
         if frame.event_id > 0:
             self.last_event_id = max(self.last_event_id or 0, frame.event_id)
-        self.frames.append(frame)
+        if self.lean and frame.type != "incident.opened" and not frame.degraded and frame.event_id > 0:
+            self.others.append(frame.event_id)
+        else:
+            self.frames.append(frame)
 
 
 @dataclass
@@ -215,11 +223,12 @@ class Tally:
     degraded: int = 0
     latencies: list[float] = field(default_factory=list)
 
-    def add(self, frames: Sequence[Frame], expected: set[str], sent: dict[str, float]) -> None:
+    def add(self, console: Console, expected: set[str], sent: dict[str, float]) -> None:
         """Adds one console: `expected` are the incident ids it must see opened, `sent` call send times."""
         opened: Counter[str] = Counter()
-        others: Counter[int] = Counter()
-        for frame in frames:
+        others: Counter[int] = Counter(console.others)
+        self.delivered += len(console.others)
+        for frame in console.frames:
             if frame.degraded or frame.event_id < 0:
                 self.degraded += 1
                 continue
@@ -238,37 +247,41 @@ class Tally:
         return percentile(self.latencies, 50), percentile(self.latencies, 99)
 
 
-async def _fleet(ws_url: str, tokens: list[str], ready: Any, stop: Any, out: Any, received: Any) -> None:
-    consoles = [Console(ws_url, t) for t in tokens]
+async def _fleet(
+    ws_url: str, tokens: list[str], lean: bool, ready: Any, stop: Any, out: Any, received: Any
+) -> None:
+    consoles = [Console(ws_url, t, lean=lean) for t in tokens]
     stopping = asyncio.Event()
     tasks = [asyncio.create_task(c.run(stopping)) for c in consoles]
     for console in consoles:
         await asyncio.wait_for(console.greeted.wait(), 60)
         ready.put(1)
     while not stop.is_set():
-        received.value = sum(len(c.frames) for c in consoles)
+        received.value = sum(len(c.frames) + len(c.others) for c in consoles)
         await asyncio.sleep(0.05)
     stopping.set()
     await asyncio.wait(tasks, timeout=10)
-    out.put([(c.frames, c.closes, c.resets) for c in consoles])
+    out.put([(c.frames, c.others, c.closes, c.resets) for c in consoles])
 
 
-def fleet_main(ws_url: str, tokens: list[str], ready: Any, stop: Any, out: Any, received: Any) -> None:
+def fleet_main(
+    ws_url: str, tokens: list[str], lean: bool, ready: Any, stop: Any, out: Any, received: Any
+) -> None:
     """Child-process entry: consoles that record every frame until told to stop."""
-    asyncio.run(_fleet(ws_url, tokens, ready, stop, out, received))
+    asyncio.run(_fleet(ws_url, tokens, lean, ready, stop, out, received))
 
 
 class Fleet:
     """Consoles in a child process, so that their reading does not compete with the senders' loop."""
 
-    def __init__(self, ws_url: str, tokens: list[str]) -> None:
+    def __init__(self, ws_url: str, tokens: list[str], lean: bool = False) -> None:
         context = mp.get_context("spawn")
         self.ready, self.out, self.stop_event = context.Queue(), context.Queue(), context.Event()
         self.size = len(tokens)
         self.received = context.RawValue("q", 0)  # frames recorded so far, all consoles together
         self.process = context.Process(
             target=fleet_main,
-            args=(ws_url, tokens, self.ready, self.stop_event, self.out, self.received),
+            args=(ws_url, tokens, lean, self.ready, self.stop_event, self.out, self.received),
             daemon=True,
         )
 
@@ -294,14 +307,17 @@ class Fleet:
                 return
             await asyncio.sleep(0.2)
 
-    async def collect(self) -> list[tuple[list[Frame], list[int | None], int]]:
-        """Stops the consoles and returns (frames, close codes, resets) per console."""
+    async def collect(self) -> list[Console]:
+        """Stops the consoles and returns what each received (frames, event ids, close codes, resets)."""
         self.stop_event.set()
-        result: list[tuple[list[Frame], list[int | None], int]] = await asyncio.to_thread(
+        received: list[tuple[list[Frame], array[int], list[int | None], int]] = await asyncio.to_thread(
             self.out.get, True, 60
         )
         await asyncio.to_thread(self.process.join, 10)
-        return result
+        return [
+            Console("", "", frames=frames, others=others, closes=closes, resets=resets)
+            for frames, others, closes, resets in received
+        ]
 
     def kill(self) -> None:
         """SIGKILL: its sockets vanish without a close frame."""

@@ -128,14 +128,14 @@ async def _phase(
     await fleet.quiet()
     sampling.set()
     await sampler
-    received = [Console("", "", frames=frames, closes=closes) for frames, closes, _ in await fleet.collect()]
+    received = await fleet.collect()
     return Phase(sender, outcomes, received, max(samples))
 
 
 def _tally(consoles: list[Console], expected: set[str], outcomes: list[Outcome]) -> Tally:
     tally = Tally()
     for console in consoles:
-        tally.add(console.frames, expected, {o.key: o.first_sent for o in outcomes})
+        tally.add(console, expected, {o.key: o.first_sent for o in outcomes})
     return tally
 
 

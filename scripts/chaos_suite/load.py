@@ -1,20 +1,32 @@
-"""The load the scenarios send: calls in the seeded box, and the cameras seeded there."""
+"""The load the scenarios send: calls in the seeded box, and the cameras seeded there (or the demo city)."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
+
+import psycopg
 
 from chaos_suite.common import BOX, Service, signed
 
 
-def call_body(call_id: str, rng: random.Random, hotline: str = "113") -> bytes:
-    """A call with a GNSS fix somewhere in the seeded box."""
-    south, west, north, east = BOX
+def call_body(
+    call_id: str, rng: random.Random, hotline: str = "113", near: tuple[float, float] | None = None
+) -> bytes:
+    """A call with a GNSS fix somewhere in the seeded box, or within about 100 m of a (lat, lon)."""
+    if near is None:
+        south, west, north, east = BOX
+        lat, lon = rng.uniform(south, north), rng.uniform(west, east)
+    else:
+        lat, lon = near[0] + rng.uniform(-9e-4, 9e-4), near[1] + rng.uniform(-9e-4, 9e-4)
     location = {
-        "lat": round(rng.uniform(south, north), 6),
-        "lon": round(rng.uniform(west, east), 6),
+        "lat": round(lat, 6),
+        "lon": round(lon, 6),
         "uncertainty_m": round(rng.uniform(5, 80), 1),
         "confidence": 0.68,
         "source": "gnss",
@@ -60,3 +72,14 @@ def seed_cameras(service: Service, count: int, seed: int = 8) -> None:
         answer = json.loads(response.read())
     if answer["rejected"]:
         raise RuntimeError(f"seeding rejected cameras: {answer['rejected'][:3]}")
+
+
+def load_demo_city(db_url: str) -> tuple[list[tuple[float, float]], list[str]]:
+    """Loads the 37,000-camera demo city; returns every camera's (lat, lon) and the connected (AI) cameras."""
+    env = {**os.environ, "CALLSIGHT_DATABASE_URL": db_url}
+    cli = Path(sys.executable).parent / "callsight"
+    subprocess.run([str(cli), "demo-city"], env=env, check=True, stdout=subprocess.DEVNULL)
+    with psycopg.connect(db_url) as conn:
+        places = [(float(lat), float(lon)) for lat, lon in conn.execute("SELECT lat, lon FROM cameras")]
+        ai = [str(r[0]) for r in conn.execute("SELECT camera_id FROM cameras WHERE connected ORDER BY 1")]
+    return places, ai

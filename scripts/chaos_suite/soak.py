@@ -11,19 +11,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chaos_suite.checks import add_calls, add_consoles, expected_for
-from chaos_suite.clients import Console, Fleet, Sender
+from chaos_suite.clients import Fleet, Sender
 from chaos_suite.common import Row, Service, database, percentile, token
-from chaos_suite.load import call_body, camera_ids, seed_cameras
+from chaos_suite.load import call_body, load_demo_city
 
 ROLES = ("police", "fire", "medical", "supervisor")
 KINDS = ("vehicle", "person", "fire", "smoke", "crowd", "accident", "plate", "face")
 OPEN_S = 20.0  # each call is closed this long after it was opened
-CAMERAS = 1000
+City = tuple[list[tuple[float, float]], list[str]]  # camera positions, connected camera ids
 
 
-def _detections(rate: float, seconds: float, rng: random.Random) -> Iterator[tuple[str, bytes]]:
+def _detections(
+    rate: float, seconds: float, rng: random.Random, cameras: list[str]
+) -> Iterator[tuple[str, bytes]]:
     """Batches of detections, ten a second, stamped when they are taken (so just before they are sent)."""
-    cameras = camera_ids(CAMERAS)
     size = max(1, round(rate / 10))
     for batch in range(int(seconds * 10)):
         now = datetime.now(UTC).isoformat()
@@ -76,15 +77,19 @@ def _stability(samples: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def _drive(
-    service: Service, db: str, minutes: float, calls_s: float, detections_s: float, n: int
+    service: Service, db: str, city: City, minutes: float, rates: tuple[float, float], n: int
 ) -> Row:
+    (calls_s, detections_s), (places, ai) = rates, city
     seconds = minutes * 60
     roles = [ROLES[i % len(ROLES)] for i in range(n)]
-    fleet = Fleet(service.url.replace("http", "ws"), [token(r, f"soak-{i}") for i, r in enumerate(roles)])
+    fleet = Fleet(
+        service.url.replace("http", "ws"), [token(r, f"soak-{i}") for i, r in enumerate(roles)], lean=True
+    )
     await fleet.start()
     rng = random.Random(5)
     keys = [f"soak-{i:06d}" for i in range(int(calls_s * seconds))]
-    calls = [(k, call_body(k, rng, rng.choice(("113", "114", "115")))) for k in keys]
+    # Callers are where the cameras are (dense in the core); detections come from the connected AI cameras.
+    calls = [(k, call_body(k, rng, rng.choice(("113", "114", "115")), rng.choice(places))) for k in keys]
     callers, closers, cameras = Sender(service.url), Sender(service.url), Sender(service.url)
     stop = asyncio.Event()
     sampler = asyncio.create_task(_sample(service, [callers, cameras], max(5.0, seconds / 60), stop))
@@ -95,14 +100,13 @@ async def _drive(
 
     outcomes, _, _ = await asyncio.gather(
         callers.post_all("/v1/calls", calls, calls_s),
-        cameras.post_all("/v1/detections", _detections(detections_s, seconds, rng), 10.0),
+        cameras.post_all("/v1/detections", _detections(detections_s, seconds, rng, ai), 10.0),
         close_later(),
     )
     stop.set()
     samples = await sampler
     await fleet.quiet()
-    received = await fleet.collect()
-    consoles = [Console("", "", frames=frames, closes=closes) for frames, closes, _ in received]
+    consoles = await fleet.collect()
     row = Row("soak")
     add_calls(row, db, callers, outcomes)
     row.errors_5xx += closers.count_5xx() + cameras.count_5xx()
@@ -126,8 +130,8 @@ async def run(
     with database("soak") as db:
         service = Service(db)
         try:
+            city = await asyncio.to_thread(load_demo_city, db)
             await asyncio.to_thread(service.start)
-            seed_cameras(service, CAMERAS)
-            return await _drive(service, db, minutes, calls_s, detections_s, consoles)
+            return await _drive(service, db, city, minutes, (calls_s, detections_s), consoles)
         finally:
             service.close()
