@@ -15,7 +15,7 @@ from dispatch.calls.degraded import Degraded
 from dispatch.calls.pipeline import Pipeline
 from dispatch.calls.retention import run_call_retention
 from dispatch.camera_index import LiveIndex
-from dispatch.context import AUDITOR, HUB, INDEX, METRICS, PIPELINE, POLICY, POOL, REVOKED, SETTINGS
+from dispatch.context import AUDITOR, BACKENDS, HUB, INDEX, METRICS, PIPELINE, POLICY, POOL, REVOKED, SETTINGS
 from dispatch.detections.hook import DETECTIONS_HOOK
 from dispatch.detections.model import DetectionIn
 from dispatch.detections.policy import load_policy
@@ -37,11 +37,13 @@ from dispatch.storage.db import StorageUnavailable, connection, create_pool
 from geo.crs import Projector
 
 log = logging.getLogger(__name__)
+OWN_EVENT_GRACE_S = 1.0
 
 
 async def _pool(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    app[POOL] = await create_pool(settings.dsn, settings.db_pool_min, settings.db_pool_max)
+    app[BACKENDS] = set()
+    app[POOL] = await create_pool(settings.dsn, settings.db_pool_min, settings.db_pool_max, app[BACKENDS])
     yield
     await app[POOL].close()
 
@@ -102,8 +104,12 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     await _stopping(background)
 
 
-async def _fetch_announced(pool: asyncpg.Pool, hub: Hub, event_id: int) -> None:
-    """Reads an event another instance announced and publishes it, retrying while the database is away."""
+async def _fetch_announced(pool: asyncpg.Pool, hub: Hub, event_id: int, grace_s: float) -> None:
+    """Reads an announced event not yet published here (after `grace_s`) and publishes it, retrying while the
+    database is away."""
+    await asyncio.sleep(grace_s)
+    if event_id in hub.seen:
+        return
     for delay in (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, None):
         try:
             async with connection(pool) as conn:
@@ -123,21 +129,24 @@ async def _listener(app: web.Application) -> AsyncIterator[None]:
     live, hub, pool = app[INDEX], app[HUB], app[POOL]
     fetches: set[asyncio.Task[None]] = set()
 
-    def on_event(payload: str) -> None:
-        # Another instance stored this event (or this one did: the hub drops what it already sent).
+    def on_event(pid: int, payload: str) -> None:
+        # Another instance stored this event, or this one did: then the request that stored it publishes it
+        # right after the commit, and the NOTIFY often comes first. Read back only what is still unpublished
+        # a moment later, a safety net rather than a second read of every event.
         if int(payload) not in hub.seen:
-            task = asyncio.get_running_loop().create_task(_fetch_announced(pool, hub, int(payload)))
+            grace_s = OWN_EVENT_GRACE_S if pid in app[BACKENDS] else 0.0
+            task = asyncio.get_running_loop().create_task(_fetch_announced(pool, hub, int(payload), grace_s))
             fetches.add(task)
             task.add_done_callback(fetches.discard)
 
-    def on_revoked(token_id: str) -> None:
+    def on_revoked(_pid: int, token_id: str) -> None:
         app[REVOKED].add(token_id)
         hub.revoke(token_id)
 
     async with connection(pool) as conn:
         app[REVOKED].update(await access_store.revoked_ids(conn))
     channels = {
-        camera_store.CHANNEL: live.notified,
+        camera_store.CHANNEL: lambda _pid, payload: live.notified(payload),
         event_store.CHANNEL: on_event,
         access_store.REVOKED_CHANNEL: on_revoked,
     }

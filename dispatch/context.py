@@ -22,6 +22,7 @@ POLICY = web.AppKey("policy", Policy)
 # Revoked console token ids, loaded at start and kept current through LISTEN.
 REVOKED: web.AppKey[set[str]] = web.AppKey("revoked")
 POOL = web.AppKey("pool", asyncpg.Pool)
+BACKENDS: web.AppKey[set[int]] = web.AppKey("backends")  # server process ids of the pool's connections
 INDEX: web.AppKey[LiveIndex] = web.AppKey("index")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")

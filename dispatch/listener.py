@@ -11,7 +11,7 @@ import asyncpg
 from dispatch.storage.db import UNAVAILABLE
 
 log = logging.getLogger(__name__)
-Callback = Callable[[str], None]
+Callback = Callable[[int, str], None]  # the notifying server process id, the payload
 
 
 class Listener:
@@ -70,8 +70,8 @@ class Listener:
 
 
 def _adapter(callback: Callback) -> Callable[[object, int, str, str], None]:
-    def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
-        callback(payload)
+    def on_notify(_conn: object, pid: int, _channel: str, payload: str) -> None:
+        callback(pid, payload)
 
     return on_notify
 

@@ -40,13 +40,21 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     return None
 
 
-async def create_pool(dsn: str, min_size: int, max_size: int) -> asyncpg.Pool:
-    """A pool whose connections speak JSON through orjson."""
+async def create_pool(
+    dsn: str, min_size: int, max_size: int, backends: set[int] | None = None
+) -> asyncpg.Pool:
+    """A pool whose connections speak JSON through orjson; `backends` collects their server process ids."""
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        if backends is not None:
+            backends.add(conn.get_server_pid())
+
     return await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init,
         reset=_keep_session,
         command_timeout=10,
         timeout=3,

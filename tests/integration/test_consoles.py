@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import uuid
 
 from aiohttp.test_utils import TestClient, TestServer
 from chaos_suite.consoles import Stalled
 
 from dispatch.app import create_app
-from dispatch.context import HUB
+from dispatch.context import HUB, POOL
 from dispatch.settings import Settings
+from dispatch.storage import events as event_store
 from tests.integration.conftest import bearer
 from tests.integration.helpers import Client, call_body, console, next_frame, post, seed_cameras, silent
 
@@ -97,3 +99,16 @@ async def test_two_instances_share_events(settings: Settings) -> None:
         frame = await next_frame(on_b)
         assert frame["incident"]["call_id"] == "113-X"
         assert frame["cameras"] and frame["cameras"][0]["camera_id"] == "EAST-LOOKING"
+
+
+async def test_an_event_this_instance_stored_but_did_not_publish_still_arrives(client: Client) -> None:
+    # Its own NOTIFYs are not read back at once (the storing request publishes), only if still unpublished
+    # a moment later: an event committed by a request that died before publishing must not be lost.
+    police = await console(client, "police")
+    async with client.app[POOL].acquire() as conn, conn.transaction():
+        stored = await event_store.append(
+            conn, "incident.closed", uuid.uuid4(), "113", None, {"incident": {"call_id": "113-ORPHAN"}}
+        )
+    frame = await next_frame(police, timeout=5)
+    assert frame["type"] == "incident.closed" and frame["event_id"] == str(stored.event_id)
+    assert frame["incident"]["call_id"] == "113-ORPHAN"
