@@ -30,11 +30,11 @@ _NEAR_M = 160.0
 
 
 class CameraIndex:
-    """Cameras by id with their metric view sectors, in one rtree of reach boxes."""
+    """Cameras by id with their metric view sectors, in one tree of reach boxes."""
 
     # Not thread-safe (libspatialindex caches nodes even on reads, and queries share a result buffer): use
-    # it from one thread, such as the service's event loop, or behind a lock. The rtree finds the nearest
-    # cameras too (see _candidates): one query per match instead of two, and no second tree to build.
+    # it from one thread, such as the service's event loop, or behind a lock. The box tree finds the
+    # nearest cameras too (see _candidates): one query per match instead of two.
 
     def __init__(self, projector: Projector) -> None:
         self._projector = projector
@@ -62,8 +62,7 @@ class CameraIndex:
         slot_of[order] = np.arange(len(order))
         rows = rows[order]
         mins, maxs = sector_boxes(rows)
-        slots = np.arange(len(latest), dtype=np.int64)
-        reach = BoxTree(slots, mins, maxs)
+        reach = BoxTree(mins, maxs)
         self._rows, self._boxes, self._online = rows, np.hstack([mins, maxs]), online[order]
         self._cameras = [latest[i] for i in order.tolist()]
         self._slots = dict(zip(by_id, slot_of.tolist(), strict=True))  # in input order: kinder to caches
