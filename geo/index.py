@@ -112,7 +112,7 @@ class CameraIndex:
         """Cameras whose view (PTZ: reach) sector meets the region, by coverage desc then distance."""
         minx, miny, maxx, maxy = region.bbox
         slots = self._within_box(minx, miny, maxx, maxy)
-        rows = self._rows[slots]
+        rows = self._rows.take(slots, 0)
         pool = self._pool(slots, rows, assess(rows, region))
         return ranked(pool, pool.found.covers, "coverage")
 
@@ -130,7 +130,7 @@ class CameraIndex:
         return ranked(pool, pool.found.covers | _nearest(pool, k, within_m), "match", limit)
 
     def _pool(self, slots: IntArray, rows: Table, found: Assessment) -> Pool:
-        return Pool(self._cameras, slots.tolist(), rows, found, self._online[slots])
+        return Pool(self._cameras, slots, rows, found, self._online.take(slots))
 
     def _candidates(
         self, box: tuple[float, float, float, float], x: float, y: float, k: int, within_m: float
@@ -147,9 +147,9 @@ class CameraIndex:
             slots = self._within_box(
                 min(minx, x - near), min(miny, y - near), max(maxx, x + near), max(maxy, y + near)
             )
-            rows = self._rows[slots]
+            rows = self._rows.take(slots, 0)
             rel = relate(rows, x, y)
-            found = int(np.count_nonzero(rel.d2 <= near * near))
+            found = int(np.count_nonzero(rel.d <= near))
             if (
                 near >= within_m
                 or found >= k
@@ -181,9 +181,9 @@ class CameraIndex:
 
 def _nearest(pool: Pool, k: int, within_m: float) -> BoolArray:
     """Which candidates are the k nearest the point within within_m; ties go to the smaller camera id."""
-    order = np.argsort(pool.found.distance)
-    distance = pool.found.distance[order]
-    count = min(k, int(np.searchsorted(distance, within_m, side="right")))
+    order = pool.found.distance.argsort()
+    distance = pool.found.distance.take(order)
+    count = min(k, int(distance.searchsorted(within_m, side="right")))
     nearest = np.zeros(len(order), dtype=np.bool_)
     if count == 0 or count == len(order) or distance[count] > distance[count - 1]:
         nearest[order[:count]] = True

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
-from typing import Literal, NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Literal, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -13,6 +13,7 @@ from geo.aim import Aim, aim
 from geo.camera import Camera, Kind
 from geo.coverage import Assessment, BoolArray, Table
 from geo.sector import Col
+from geo.spatial import IntArray
 
 Order = Literal["coverage", "distance", "match"]
 
@@ -30,18 +31,22 @@ class Match(NamedTuple):
     aim: Aim | None
 
 
+# tuple.__new__ builds a match in C, without the named tuple's Python-level __new__ (0.15 us a match).
+_new_match = cast(Callable[[Iterable[object]], Match], partial(tuple.__new__, Match))
+
+
 class Pool(NamedTuple):
     """One query's candidate cameras: index slots, their view rows, assessment and online flags."""
 
     everyone: Sequence[Camera | None]  # the index's cameras by slot
-    slots: list[int]
+    slots: IntArray
     rows: Table
     found: Assessment
     online: BoolArray
 
     def camera(self, i: int) -> Camera:
         """The i-th candidate's camera (fetched only when needed: touching objects costs cache misses)."""
-        camera = self.everyone[self.slots[i]]
+        camera = self.everyone[int(self.slots[i])]
         assert camera is not None
         return camera
 
@@ -69,32 +74,41 @@ def _sort_key(order: Order, pool: Pool) -> Callable[[int], tuple[object, ...]]:
     return lambda i: (not flags[i], not online[i], -shares[i], distance[i], pool.camera(i).camera_id)
 
 
-def ordered(order: Order, pool: Pool, chosen: BoolArray) -> list[int]:
+def ordered(order: Order, pool: Pool, chosen: BoolArray) -> IntArray:
     """The chosen candidates sorted by order; the camera id breaks exact ties so answers are deterministic."""
     # Sorting every candidate and keeping the chosen is cheaper than gathering the chosen keys first.
     sorting = np.lexsort(_numeric_keys(order, pool))
     sorting = sorting[chosen[sorting]]
-    ranking: list[int] = sorting.tolist()
-    distance = pool.found.distance[sorting]
+    distance = pool.found.distance.take(sorting)
     # Candidates tied on every key are tied on distance, which only cameras on one spot are: then (rarely)
     # sort again in Python with the camera id as the last key.
-    if (distance[1:] == distance[:-1]).any():
-        ranking.sort(key=_sort_key(order, pool))
-    return ranking
+    if np.count_nonzero(distance[1:] == distance[:-1]):
+        return np.array(sorted(sorting.tolist(), key=_sort_key(order, pool)), dtype=np.int64)
+    return sorting
 
 
 def ranked(pool: Pool, chosen: BoolArray, order: Order, limit: int | None = None) -> list[Match]:
     """Matches for the chosen candidates, sorted by order; at most limit."""
-    distance, toward = pool.found.distance.tolist(), pool.found.toward.tolist()
-    flags, shares = pool.found.covers.tolist(), pool.found.coverage.tolist()
-    convergence = pool.rows[:, Col.CONV].tolist()
-    everyone, slots, ptz = pool.everyone, pool.slots, Kind.PTZ
-    matches = []
-    for i in ordered(order, pool, chosen)[:limit]:
-        camera, dist = everyone[slots[i]], distance[i]
-        assert camera is not None
-        # True bearing = grid bearing + convergence at the camera; 0 when the caller is at the camera.
-        bearing = (math.degrees(toward[i]) + convergence[i]) % 360.0 if dist > 0.0 else 0.0
-        pointing = aim(camera, bearing, dist) if flags[i] and camera.kind is ptz else None
-        matches.append(Match(camera, dist, bearing, flags[i], shares[i], pointing))
-    return matches
+    # The chosen candidates' columns are gathered and converted at once, and the matches built by map: a
+    # fifth faster than a loop over the candidates building each match.
+    at = ordered(order, pool, chosen)[:limit]
+    found = pool.found
+    distance = found.distance.take(at)
+    # True bearing = grid bearing + convergence at the camera; 0 when the caller is at the camera.
+    bearing = (np.degrees(found.toward.take(at)) + pool.rows[:, Col.CONV].take(at)) % 360.0 * (distance > 0.0)
+    # Free slots (None) are never candidates: they are out of the tree.
+    cameras = cast(list[Camera], list(map(pool.everyone.__getitem__, pool.slots.take(at).tolist())))
+    fields = (distance.tolist(), bearing.tolist(), found.covers.take(at).tolist())
+    aims = _aims(cameras, *fields)
+    return list(map(_new_match, zip(cameras, *fields, found.coverage.take(at).tolist(), aims, strict=True)))
+
+
+def _aims(
+    cameras: list[Camera], distance: list[float], bearing: list[float], flags: list[bool]
+) -> list[Aim | None]:
+    """Where each covering PTZ camera must turn to look at the caller; None for the others."""
+    ptz = Kind.PTZ
+    return [
+        aim(camera, b, d) if flag and camera.kind is ptz else None
+        for camera, d, b, flag in zip(cameras, distance, bearing, flags, strict=True)
+    ]

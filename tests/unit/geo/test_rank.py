@@ -15,7 +15,7 @@ from geo.sector import N_COLS
 def _pool(cameras: list[Camera], found: Assessment) -> Pool:
     n = len(cameras)
     online = np.array([c.online for c in cameras], dtype=bool)
-    return Pool(cameras, list(range(n)), np.zeros((n, N_COLS)), found, online)
+    return Pool(cameras, np.arange(n), np.zeros((n, N_COLS)), found, online)
 
 
 def _chosen(n: int, picks: list[int]) -> BoolArray:
