@@ -35,8 +35,7 @@ _UNIT_V = _UNIT_R * np.sin(np.arange(_SAMPLES) * _GOLDEN)  # along the minor axi
 class Relation(NamedTuple):
     """A point relative to each row's sector."""
 
-    d2: FloatArray  # squared distance from the apex
-    d: FloatArray
+    d: FloatArray  # distance from the apex
     toward: FloatArray  # grid bearing from the apex to the point, radians
     turn: FloatArray  # that bearing measured clockwise from the wedge's start, 0..TAU
     inside: BoolArray  # within the wedge's angle (at any distance)
@@ -46,10 +45,9 @@ def relate(rows: Table, cx: float, cy: float) -> Relation:
     """Where (cx, cy) lies relative to each row's apex and wedge."""
     dx = cx - rows[:, Col.X]
     dy = cy - rows[:, Col.Y]
-    d2 = dx * dx + dy * dy
     toward = np.arctan2(dx, dy)
     turn = (toward - rows[:, Col.START]) % TAU
-    return Relation(d2, np.sqrt(d2), toward, turn, turn <= rows[:, Col.WIDTH])
+    return Relation(np.hypot(dx, dy), toward, turn, turn <= rows[:, Col.WIDTH])
 
 
 def _edge2(rows: Table, rel: Relation) -> FloatArray:
@@ -59,7 +57,7 @@ def _edge2(rows: Table, rel: Relation) -> FloatArray:
     angle = np.minimum(rel.turn - rows[:, Col.WIDTH], TAU - rel.turn)
     along = rel.d * np.cos(angle)
     t = np.minimum(np.maximum(along, 0.0), rows[:, Col.RANGE])
-    return rel.d2 - t * (2.0 * along - t)
+    return rel.d * rel.d - t * (2.0 * along - t)
 
 
 def _distance(rows: Table, rel: Relation) -> FloatArray:
@@ -83,30 +81,39 @@ def _disk_share(
     d: FloatArray, turn: FloatArray, width: FloatArray, reach: FloatArray, r: float
 ) -> FloatArray:
     """Share of the disk (r > 0) inside sectors: its centre d from the apex, turn into the wedge."""
-    # Angles psi are relative to the bearing of the disk's centre. Rays hitting the disk span ±half; the
-    # wedge starts at -turn, and is taken three times (shifted by 0, +1 and -1 turn) so that every part
-    # of it that meets [-half, half] is one of three pieces, without branching on where it wraps.
-    half = np.where(d > r, np.arcsin(r / np.maximum(d, r)), math.pi)
+    half = np.where(d > r, np.arcsin(r / np.maximum(d, r)), math.pi)  # rays hitting the disk span ±half
+    lo, span = _pieces(turn, width, half)
+    k = span.nonzero()[0]  # at most two of a camera's three pieces are not empty: integrate only those
+    owner = k // 3
+    swept = _swept(d.take(owner), reach.take(owner), lo.take(k), span.take(k), r)
+    share = np.bincount(owner, swept, len(d)) * (0.5 / (math.pi * r * r))
+    # A disk wholly inside the sector is exactly 1, so full views tie and rank by distance (the first piece
+    # then spans the whole hit range: max/min return -half and half exactly); adding 1 and clamping sets it.
+    whole = (d + r <= reach) & ((span[::3] >= 2.0 * half) | (width >= TAU))
+    return np.asarray(np.minimum(share + whole, 1.0))
+
+
+def _pieces(turn: FloatArray, width: FloatArray, half: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Start and length of the three pieces of each wedge within the hit range ±half, one after another."""
+    # Angles are relative to the bearing of the disk's centre. The wedge starts at -turn, and is taken three
+    # times (shifted by 0, +1 and -1 turn) so that every part of it that meets [-half, half] is one of three
+    # pieces, without branching on where it wraps.
     first = _TURNS - turn[:, None]
     lo = np.maximum(first, -half[:, None])
     span = np.maximum(np.minimum(first + width[:, None], half[:, None]) - lo, 0.0)
-    owner, piece = np.nonzero(span)  # at most two pieces are not empty: integrate only those
-    lo_k, span_k = lo[owner, piece], span[owner, piece]
+    return lo.ravel(), span.ravel()
+
+
+def _swept(d: FloatArray, reach: FloatArray, lo: FloatArray, span: FloatArray, r: float) -> FloatArray:
+    """Twice the area inside both the disk and the range that each piece's rays sweep (midpoint rule)."""
     # float32 angles are ample for a share good to 0.001 and make the trigonometry four times faster.
-    psi = (lo_k[:, None] + span_k[:, None] * _RAY_NODES).astype(np.float32)
-    d_k = d[owner][:, None]
-    along = d_k * np.cos(psi)
-    across = d_k * np.sin(psi)
+    psi = (lo[:, None] + span[:, None] * _RAY_NODES).astype(np.float32)
+    d, reach = d[:, None], reach[:, None]
+    along, across = d * np.cos(psi), d * np.sin(psi)
     half_chord = np.sqrt(np.maximum(r * r - across * across, 0.0))
-    reach_k = reach[owner][:, None]
-    far = np.minimum(along + half_chord, reach_k)
-    near = np.minimum(np.maximum(along - half_chord, 0.0), reach_k)
-    pieces = (far * far - near * near) @ _RAY_WEIGHTS * span_k
-    share = np.minimum(np.bincount(owner, pieces, len(d)) * (0.5 / (math.pi * r * r)), 1.0)
-    # A disk wholly inside the sector is exactly 1, so full views tie and rank by distance
-    # (the first piece then spans the whole hit range: max/min return -half and half exactly).
-    whole = (d + r <= reach) & ((span[:, 0] >= 2.0 * half) | (width >= TAU))
-    return np.asarray(np.where(whole, 1.0, share))
+    far = np.minimum(along + half_chord, reach)
+    near = np.minimum(np.maximum(along - half_chord, 0.0), reach)
+    return np.asarray((far * far - near * near) @ _RAY_WEIGHTS * span)
 
 
 def points_inside(rows: Table, px: FloatArray, py: FloatArray) -> BoolArray:
@@ -179,9 +186,9 @@ def _disk_coverage(rows: Table, rel: Relation, r: float, covers: BoolArray) -> F
         enclosed = rel.d + reach <= r
         coverage[enclosed] = width[enclosed] * reach[enclosed] ** 2 / (TAU * r * r)
         covers = covers & ~enclosed
-    at = np.flatnonzero(covers)
+    at = covers.nonzero()[0]
     if len(at):
-        coverage[at] = _disk_share(rel.d[at], rel.turn[at], width[at], reach[at], r)
+        coverage[at] = _disk_share(rel.d.take(at), rel.turn.take(at), width.take(at), reach.take(at), r)
     return coverage
 
 
