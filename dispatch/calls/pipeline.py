@@ -10,7 +10,7 @@ import hashlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -135,21 +135,22 @@ class Pipeline:
 
     async def close(self, call_id: str, body: CloseIn) -> StoredCall:
         """Closes the incident once; repeats answer the closed incident."""
-        async with transaction(self.pool) as conn:
-            stored = await call_store.get(conn, call_id, lock=True)
-            if stored.status == "closed":
-                return stored
-            stored = await call_store.close(conn, stored.incident_id, body.reason)
-            event = await event_store.append(
-                conn,
-                "incident.closed",
-                stored.incident_id,
-                stored.hotline,
-                stored.area,
-                incident_payload(stored),
-            )
+        # Read, then one statement closes it with its event unless it changed meanwhile: the event-order lock
+        # is then held for that statement's commit alone, not across a transaction's round trips.
+        async with connection(self.pool) as conn:
+            while True:
+                stored = await call_store.get(conn, call_id)
+                if stored.status == "closed":
+                    return stored
+                now = datetime.now(UTC)
+                closed = replace(
+                    stored, status="closed", closed_at=now, close_reason=body.reason, updated_at=now
+                )
+                event = await call_store.close(conn, closed, stored.updated_at, incident_payload(closed))
+                if event is not None:
+                    break
         self.hub.publish(event)
-        return stored
+        return closed
 
     async def recent(self, conn: asyncpg.Connection, stored: StoredCall) -> list[dict[str, Any]]:
         """The matched cameras' detections in the look-back window, newest first (all kinds)."""

@@ -192,15 +192,40 @@ async def rematch(
     return _call(row)
 
 
-async def close(conn: asyncpg.Connection, incident_id: uuid.UUID, reason: str | None) -> StoredCall:
-    """Marks the call closed."""
+_CLOSE = f"""
+WITH call AS (
+    UPDATE calls SET status = 'closed', closed_at = $2, close_reason = $3, updated_at = $2
+    WHERE incident_id = $1 AND status = 'open' AND updated_at = $4
+    RETURNING incident_id, hotline, area
+), event AS (
+    INSERT INTO events (type, incident_id, hotline, area, payload)
+    SELECT 'incident.closed', call.incident_id, call.hotline, call.area, $5
+    FROM call, LATERAL (SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK})) AS ordered
+    RETURNING event_id, created_at
+)
+SELECT event_id, created_at, pg_notify('{CHANNEL}', event_id::text) FROM event"""
+
+
+async def close(
+    conn: asyncpg.Connection, closed: StoredCall, read_at: datetime, payload: dict[str, Any]
+) -> Event | None:
+    """Closes an open call with its `incident.closed` event in one statement (its own transaction), unless
+    it changed since it was read with `updated_at = read_at` (then None: read it again)."""
+    assert closed.closed_at is not None
     row = await conn.fetchrow(
-        f"""UPDATE calls SET status = 'closed', closed_at = now(), close_reason = $2, updated_at = now()
-            WHERE incident_id = $1 RETURNING {_COLUMNS}""",
-        incident_id,
-        reason,
+        _CLOSE, closed.incident_id, closed.closed_at, closed.close_reason, read_at, payload
     )
-    return _call(row)
+    if row is None:
+        return None
+    return Event(
+        row["event_id"],
+        row["created_at"],
+        "incident.closed",
+        closed.incident_id,
+        closed.hotline,
+        closed.area,
+        payload,
+    )
 
 
 async def open_for_cameras(conn: asyncpg.Connection, camera_ids: list[str]) -> list[asyncpg.Record]:

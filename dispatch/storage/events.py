@@ -42,22 +42,12 @@ async def append(
     payload: dict[str, Any],
 ) -> Event:
     """Stores an event and queues its NOTIFY, both effective only when the transaction commits."""
-    # Held until COMMIT: event ids then follow commit order, so "everything after id N" misses nothing
-    # that commits later with a lower id (resume relies on it). The lock is taken last in a transaction.
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", EVENT_ORDER_LOCK)
-    row = await conn.fetchrow(
-        f"INSERT INTO events (type, incident_id, hotline, area, payload) VALUES ($1, $2, $3, $4, $5) "
-        f"RETURNING {_COLUMNS}",
-        type_,
-        incident_id,
-        hotline,
-        area,
-        payload,
-    )
-    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(row["event_id"]))
-    return _event(row)
+    (event,) = await append_many(conn, type_, [(incident_id, hotline, area, payload)])
+    return event
 
 
+# The event-order lock is held from here to COMMIT: event ids follow commit order, so "everything after
+# id N" misses nothing that commits later with a lower id (resume relies on it). Take it last in a transaction
 _APPEND_MANY = f"""
 WITH new AS (
     INSERT INTO events (type, incident_id, hotline, area, payload)

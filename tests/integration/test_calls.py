@@ -49,6 +49,37 @@ async def test_fix_update_and_close_follow_the_incident(client: Client) -> None:
     assert frame["type"] == "incident.closed" and frame["seq"] == opened["seq"] + 2
 
 
+async def test_concurrent_closes_and_fixes_close_once_with_the_newest_cameras(
+    client: Client, database_url: str
+) -> None:
+    await seed_cameras(client)
+    police = await console(client, "police")
+    await post(client, "/v1/calls", call_body("113-CC"))
+    await next_frame(police)
+    fixes = [
+        {"location": {"lat": 10.7725, "lon": 106.69685, "uncertainty_m": 5}, "seq": n} for n in range(2, 5)
+    ]
+    answers = await asyncio.gather(
+        *(post(client, "/v1/calls/113-CC/close", {"reason": "done"}) for _ in range(5)),
+        *(post(client, "/v1/calls/113-CC/locations", fix) for fix in fixes),
+    )
+    assert all(a.status == 200 for a in answers)
+    assert {(await a.json())["status"] for a in answers[:5]} == {"closed"}
+    with psycopg.connect(database_url) as conn:
+        types = [
+            t
+            for (t,) in conn.execute(
+                "SELECT type FROM events WHERE payload->'incident'->>'call_id' = '113-CC'"
+            )
+        ]
+        cameras = conn.execute("SELECT cameras FROM calls WHERE call_id = '113-CC'").fetchone()
+    assert types.count("incident.closed") == 1 and types[-1] == "incident.closed"
+    frames = [await next_frame(police) for _ in range(len(types) - 1)]
+    assert frames[-1]["type"] == "incident.closed"
+    assert cameras is not None
+    assert [c["camera_id"] for c in frames[-1]["cameras"]] == [c["camera_id"] for c in cameras[0]]
+
+
 async def test_concurrent_retries_store_one_call(client: Client, database_url: str) -> None:
     await seed_cameras(client)
     police = await console(client, "police")
