@@ -19,7 +19,7 @@ FULL: dict[str, Scenario] = {
     "outage": lambda: outage.run(seconds=60, rate=40, cut_s=20),
     "consoles": lambda: consoles.run(consoles=500, bad=50, calls=600, rate=20),
     "hostile": lambda: hostile.run(examples=200, parser_examples=2000),
-    "soak": lambda: soak.run(minutes=30, calls_s=50, detections_s=500, consoles=200),
+    "soak": lambda: soak.run(),  # 30 minutes, 50 calls/s, 500 detections/s, 200 consoles
 }
 SHORT: dict[str, Scenario] = {
     "crash": lambda: crash.run(calls=300, rate=60),
@@ -99,7 +99,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="scripts/chaos", description=__doc__)
     parser.add_argument("--short", action="store_true", help="the scaled-down forms (soak: 2 minutes)")
     parser.add_argument("--soak", action="store_true", help="run only the soak")
-    parser.add_argument("--minutes", type=float, help="the full soak's rates for this many minutes, not 30")
+    parser.add_argument("--minutes", type=float, default=30.0, help="how long the full soak runs")
+    parser.add_argument("--calls-s", type=float, default=50.0, help="the full soak's calls a second")
+    parser.add_argument(
+        "--detections-s", type=float, default=500.0, help="the full soak's detections a second"
+    )
     parser.add_argument("--only", default="", help="comma-separated scenarios: " + ",".join(FULL))
     args = parser.parse_args()
     names = ["soak"] if args.soak else [n for n in (args.only.split(",") if args.only else FULL) if n]
@@ -107,8 +111,8 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(unknown)}")
     scenarios = dict(SHORT if args.short else FULL)
-    if args.minutes:
-        scenarios["soak"] = lambda: soak.run(minutes=args.minutes)
+    if not args.short:
+        scenarios["soak"] = lambda: soak.run(args.minutes, args.calls_s, args.detections_s)
     rows = asyncio.run(_run(names, scenarios))
     print(table(rows))
     broken = [v for row in rows for v in violations(row)]
