@@ -46,18 +46,9 @@ class Hub:
         # starts here. Not last_event_id: this instance's own events are published before others' NOTIFYs,
         # so that one runs ahead of events whose announcement a lost LISTEN connection dropped.
         self.announced_to = 0
-        self._corked: set[Connection] | None = None
-
-    def publish_many(self, events: list[Event]) -> None:
-        """Publishes events in order; each console gets its frames of the batch in one send."""
-        self._corked = set()
-        try:
-            for event in events:
-                self.publish(event)
-        finally:
-            corked, self._corked = self._corked, None
-            for conn in corked:
-                conn.flush()
+        # Connections with frames kept back until the end of this turn of the event loop: the events published
+        # in one turn (a detection batch, calls answered together) reach each console in one send.
+        self._corked: set[Connection] = set()
 
     def publish(self, event: Event) -> None:
         """Delivers an event once, however often it is announced (locally and by NOTIFY)."""
@@ -97,12 +88,22 @@ class Hub:
             return False  # already delivered (replay and live overlap), or kept for the held ones' release
         frame = self._stamp(stream, event, rendered, seq)
         for conn in live:
-            if self._corked is not None:
-                conn.cork()
-                self._corked.add(conn)
+            if conn not in self._corked:
+                self._cork(conn)
             if not conn.offer(frame):
                 self._cut_off(stream, conn)
         return True
+
+    def _cork(self, conn: Connection) -> None:
+        if not self._corked:
+            asyncio.get_running_loop().call_soon(self._flush)
+        conn.cork()
+        self._corked.add(conn)
+
+    def _flush(self) -> None:
+        corked, self._corked = self._corked, set()
+        for conn in corked:
+            conn.flush()
 
     def _disclose(self, event: Event, reached: list[Stream], paths: list[str], expires: int) -> None:
         # One audit row per event and delivery round, naming every console it reached and the feeds their
@@ -196,7 +197,8 @@ class Hub:
         window = datetime.now(UTC) - timedelta(seconds=self.settings.resume_window_s)
         stored = await self.replay(self.announced_to, window)
         fresh = [event for event in stored if event.event_id not in self.seen]
-        self.publish_many(stored)
+        for event in stored:
+            self.publish(event)
         if stored:
             self.confirm(stored[-1].event_id)
         return len(fresh)

@@ -41,7 +41,7 @@ class Connection:
     @property
     def idle(self) -> bool:
         """Nothing written and still unsent."""
-        return self.transport.get_write_buffer_size() == 0 and not self._compressed
+        return self.transport.get_write_buffer_size() == 0 and not self._compressed and not self._corked
 
     def offer(self, frame: bytes) -> bool:
         """Writes a frame now; False when the console has stopped reading (too much of it still unsent)."""

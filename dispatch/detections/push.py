@@ -38,7 +38,8 @@ async def push(pool: asyncpg.Pool, hub: Hub, new: list[DetectionIn]) -> int:
             for item in by_camera[row["camera_id"]]
         ]
         events = await event_store.append_many(conn, "detection", items)
-    hub.publish_many(events)
+    for event in events:
+        hub.publish(event)
     return len(events)
 
 
