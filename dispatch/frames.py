@@ -35,17 +35,19 @@ def feed_paths(cameras: list[dict[str, Any]]) -> list[str]:
 class Rendered:
     """One event for one audience: the body without seq, and what each console's token must open."""
 
-    __slots__ = ("body", "expires", "paths")
+    __slots__ = ("expires", "paths", "tail")
 
     def __init__(self, body: bytes, paths: list[str], expires: int) -> None:
-        self.body = body
+        self.tail = body[
+            1:
+        ]  # after the opening brace, where each console's seq goes: cut once, not per console
         self.paths = paths
         self.expires = expires
 
     def stamp(self, seq: int, token: str | None) -> bytes:
         """The frame for one console."""
-        body = self.body.replace(_SLOT, token.encode()) if token and self.paths else self.body
-        return b'{"seq":%d,' % seq + body[1:]
+        tail = self.tail.replace(_SLOT, token.encode()) if token and self.paths else self.tail
+        return b'{"seq":%d,' % seq + tail
 
 
 def render(event: Event, settings: Settings, policy: Policy, role: str) -> Rendered | None:

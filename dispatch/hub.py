@@ -83,16 +83,18 @@ class Hub:
     def _deliver(self, stream: Stream, event: Event, rendered: Rendered) -> bool:
         """Records the event on the stream and sends it to its live connections; True if any got it."""
         seq = stream.record(event)
-        live = [conn for conn in stream.connections if not conn.held]
-        if seq is None or not live:
-            return False  # already delivered (replay and live overlap), or kept for the held ones' release
-        frame = self._stamp(stream, event, rendered, seq)
-        for conn in live:
+        if seq is None:
+            return False  # already delivered (replay and live overlap)
+        frame = None  # stays None when every connection is held: their release sends it
+        for conn in tuple(stream.connections):  # a cut-off leaves the set
+            if conn.held:
+                continue
+            frame = frame or self._stamp(stream, event, rendered, seq)
             if conn not in self._corked:
                 self._cork(conn)
             if not conn.offer(frame):
                 self._cut_off(stream, conn)
-        return True
+        return frame is not None
 
     def _cork(self, conn: Connection) -> None:
         if not self._corked:
