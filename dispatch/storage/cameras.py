@@ -6,10 +6,12 @@ import functools
 import math
 import struct
 from collections.abc import Sequence
-from operator import itemgetter
-from typing import Any, NamedTuple
+from operator import attrgetter
+from typing import NamedTuple
 
 import asyncpg
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 from dispatch.cameras.model import CameraOut, Streams, columns
@@ -21,20 +23,35 @@ BULK_TIMEOUT_S = 600.0
 _FIELDS = columns(CameraOut, "stream_")
 _SELECT = "SELECT " + ", ".join(_FIELDS) + " FROM cameras"
 
-# Binary COPY: texts, then streams, tags and pan limits (null but for tags), fixed-size fields, sector EWKB.
+# Binary COPY: per camera a head of texts, streams, tags and pan limits (null but for tags), a fixed-size
+# tail (numbers, flags, both points, the sector's size and EWKB header), then the sector's coordinates.
 _TEXTS = ("camera_id", "name", "kind", "quality", "status", "area", "owner")
-_FLOATS = ("lat", "lon", "height_m", "heading_deg", "fov_deg", "range_m")
 _MIXED = ("stream_rtsp", "stream_path", "tags", "pan_min_deg", "pan_max_deg")
-COPY_COLUMNS = (*_TEXTS, *_MIXED, *_FLOATS, "connected", "public", "geom", "point_m", "sector_m")
+_FLOATS = ("lat", "lon", "height_m", "heading_deg", "fov_deg", "range_m")
+_FLAGS = ("connected", "public")
+COPY_COLUMNS = (*_TEXTS, *_MIXED, *_FLOATS, *_FLAGS, "geom", "point_m", "sector_m")
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, no flags, no header extension
 _COPY_TRAILER = b"\xff\xff"
 _COUNT = struct.pack(">h", len(COPY_COLUMNS))
 _I4 = struct.Struct(">i").pack
 _NULL = _I4(-1)
 _FLOAT = struct.Struct(">id").pack
-_TAIL = struct.Struct(">" + "id" * 6 + "i?" * 2 + "i25s" * 2)  # each with its length, as COPY has it
-_unique_texts = itemgetter(*_TEXTS[:2])
-_repeated_texts = itemgetter(*_TEXTS[2:])
+_numbers = attrgetter(*_FLOATS, *_FLAGS)
+# EWKB is PostGIS' WKB with an SRID, here little-endian inside COPY's big-endian framing: a point, or a
+# polygon of one ring whose coordinates follow.
+_SRID_FLAG = 0x20000000
+_EWKB = [("order", "u1"), ("kind", "<u4"), ("srid", "<u4")]
+_POINT = np.dtype([*_EWKB, ("xy", "<f8", (2,))])
+_RING = np.dtype([*_EWKB, ("rings", "<u4"), ("points", "<u4")])
+_TAIL = np.dtype(
+    [
+        *((name, [("size", ">i4"), ("value", ">f8")]) for name in _FLOATS),
+        *((name, [("size", ">i4"), ("value", "u1")]) for name in _FLAGS),
+        *((name, [("size", ">i4"), ("value", _POINT)]) for name in ("geom", "point_m")),
+        ("sector_m", [("size", ">i4"), ("value", _RING)]),
+    ]
+)
+WGS84 = 4326
 
 # The staging rows stay in the row (no TOAST compression attempt) up to a page: sectors run to ~2 kB.
 _STAGING = """
@@ -84,29 +101,75 @@ class CopyChunk(NamedTuple):
     last_id: str
 
 
-def copy_chunk(
-    cameras: Sequence[CameraOut], points: Sequence[bytes], metric: Sequence[bytes], sectors: Sequence[bytes]
-) -> CopyChunk:
-    """Cameras as binary COPY data, with the EWKB of their point, metric point and sector."""
-    derived = zip(points, metric, sectors, strict=True)
-    rows = [_row(vars(camera), *geometry) for camera, geometry in zip(cameras, derived, strict=True)]
-    last_id = cameras[-1].camera_id if cameras else ""
-    return CopyChunk(b"".join((_COPY_HEADER, *rows, _COPY_TRAILER)), len(rows), last_id)
+class Geometry(NamedTuple):
+    """Derived for n cameras: both points as (n, 2) x/y, and their sector rings one after the other."""
+
+    wgs84: npt.NDArray[np.float64]  # lon, lat
+    metric: npt.NDArray[np.float64]
+    srid: int  # of the metric point and sector
+    rings: npt.NDArray[np.float64]  # (points, 2), closed rings of `sizes` points each
+    sizes: npt.NDArray[np.int64]
 
 
-def _row(d: dict[str, Any], geom: bytes, point: bytes, sector: bytes) -> bytes:
-    """One camera's COPY tuple, read off its field dictionary rather than the model (faster)."""
-    streams, tags = d["streams"], orjson.dumps(d["tags"])
-    fixed = _TAIL.pack(
-        8, d["lat"], 8, d["lon"], 8, d["height_m"], 8, d["heading_deg"], 8, d["fov_deg"], 8, d["range_m"],
-        1, d["connected"], 1, d["public"], 25, geom, 25, point,
+def copy_chunk(cameras: Sequence[CameraOut], geometry: Geometry) -> CopyChunk:
+    """Cameras as binary COPY data, with their derived points and sector."""
+    n = len(cameras)
+    pieces: list[bytes | memoryview] = [b""] * (3 * n + 2)
+    pieces[0], pieces[-1] = _COPY_HEADER, _COPY_TRAILER
+    # One list per part, interleaved by slice assignment: the bytes of a row are never copied but by the join.
+    pieces[1:-1:3] = map(_head, cameras)
+    pieces[2:-1:3] = _split(_tail(cameras, geometry).tobytes(), _TAIL.itemsize)
+    ends = np.cumsum(geometry.sizes) * geometry.rings.itemsize * 2
+    coordinates = geometry.rings.data.cast("B")
+    pieces[3:-1:3] = map(coordinates.__getitem__, map(slice, [0, *ends[:-1].tolist()], ends.tolist()))
+    return CopyChunk(b"".join(pieces), n, cameras[-1].camera_id if cameras else "")
+
+
+def _head(c: CameraOut) -> bytes:
+    """A camera's field count and variable-size fields, read off the model."""
+    tags = orjson.dumps(c.tags)
+    return b"".join(
+        (
+            _COUNT,
+            _text(c.camera_id),
+            _text(c.name),
+            _repeated(c.kind, c.quality, c.status, c.area, c.owner),
+            _text(c.streams.rtsp),
+            _text(c.streams.path),
+            _I4(len(tags) + 1),
+            b"\x01",
+            tags,  # jsonb: format version 1, then the text
+            _float(c.pan_min_deg),
+            _float(c.pan_max_deg),
+        )
     )
-    return b"".join((
-        _COUNT, *map(_text, _unique_texts(d)), *map(_repeated_text, _repeated_texts(d)),
-        _text(streams.rtsp), _text(streams.path),
-        _I4(len(tags) + 1), b"\x01", tags,  # jsonb: format version 1, then the text
-        _float(d["pan_min_deg"]), _float(d["pan_max_deg"]), fixed, _I4(len(sector)), sector,
-    ))
+
+
+def _tail(cameras: Sequence[CameraOut], geometry: Geometry) -> npt.NDArray[np.void]:
+    """The fixed-size part of each camera's row, built for all of them at once."""
+    tail = np.empty(len(cameras), _TAIL)
+    numbers = np.array(list(map(_numbers, cameras)), np.float64).reshape(len(cameras), -1)
+    for at, name in enumerate((*_FLOATS, *_FLAGS)):
+        tail[name]["size"] = tail.dtype[name]["value"].itemsize
+        tail[name]["value"] = numbers[:, at]
+    for name, xy, srid in (("geom", geometry.wgs84, WGS84), ("point_m", geometry.metric, geometry.srid)):
+        tail[name]["size"] = _POINT.itemsize
+        _ewkb(tail[name]["value"], 1, srid)["xy"] = xy
+    sector = tail["sector_m"]
+    sector["size"] = _RING.itemsize + geometry.sizes * geometry.rings.itemsize * 2
+    ring = _ewkb(sector["value"], 3, geometry.srid)
+    ring["rings"], ring["points"] = 1, geometry.sizes
+    return tail
+
+
+def _ewkb(header: npt.NDArray[np.void], kind: int, srid: int) -> npt.NDArray[np.void]:
+    header["order"], header["kind"], header["srid"] = 1, kind | _SRID_FLAG, srid
+    return header
+
+
+def _split(blob: bytes, size: int) -> list[bytes]:
+    """Fixed-size records out of one buffer."""
+    return [blob[at : at + size] for at in range(0, len(blob), size)]
 
 
 def _text(value: str | None) -> bytes:
@@ -116,8 +179,10 @@ def _text(value: str | None) -> bytes:
     return _I4(len(data)) + data
 
 
-# Kinds, qualities, statuses, areas and owners: a few hundred values over a million cameras.
-_repeated_text = functools.lru_cache(maxsize=1 << 14)(_text)
+@functools.lru_cache(maxsize=1 << 14)
+def _repeated(*values: str) -> bytes:
+    """Kind, quality, status, area and owner: a few thousand combinations over a million cameras."""
+    return b"".join(map(_text, values))
 
 
 def _float(value: float | None) -> bytes:

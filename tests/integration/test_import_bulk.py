@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from dispatch.cameras import importer, json_chunks, registry
-from dispatch.cameras.derive import resolve, sector_ewkb
+from dispatch.cameras.derive import resolve
 from dispatch.cameras.loader import import_file
 from dispatch.cameras.model import CameraIn, CameraOut, to_geo
 from dispatch.demo_city import generate
@@ -66,12 +66,18 @@ def _odd_cameras() -> list[CameraOut]:
     return [resolve(CameraIn.model_validate(record)) for record in records]
 
 
-def test_sector_ewkb_is_geo_sector_polygons_with_the_srid() -> None:
-    projector = Projector()
-    table = view_columns([to_geo(c) for c in [*_city(400), *_odd_cameras()]], projector)
-    ours = shapely.from_wkb(sector_ewkb(table, projector.srid))
+async def test_stored_sectors_are_geo_sector_polygons_with_the_srid(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    projector = Projector(settings.metric_crs)
+    cameras = sorted([*_city(400), *_odd_cameras()], key=lambda c: c.camera_id)
+    await registry.write(pool, projector, cameras)
+    async with pool.acquire() as conn:
+        stored = await conn.fetch("SELECT ST_AsEWKB(sector_m) AS sector FROM cameras ORDER BY camera_id")
+    ours = shapely.from_wkb([row["sector"] for row in stored])
     assert set(shapely.get_srid(ours).tolist()) == {projector.srid}
-    assert shapely.equals_exact(ours, sector_polygons(table), 1e-9).all()
+    table = view_columns([to_geo(c) for c in cameras], projector)
+    assert shapely.equals_exact(ours, sector_polygons(table), 0.0).all()
     assert shapely.is_valid(ours).all()
 
 
@@ -186,7 +192,7 @@ def _varied(count: int) -> list[CameraOut]:
         if i % 3 == 0:
             extra["streams"] = {"rtsp": f"rtsp://10.0.0.{i % 250}/s", "path": f"cams/{i}"}
         if i % 4 == 0:
-            extra["tags"] = {"vendor": "Hikvision", "note": "🎥 \\ \"quoted\""}
+            extra["tags"] = {"vendor": "Hikvision", "note": '🎥 \\ "quoted"'}
         if i % 5 == 0:
             extra.update(status="offline", connected=True, owner="", area="")
         cameras.append(resolve(CameraIn.model_validate({**camera.model_dump(), **extra})))
@@ -230,8 +236,12 @@ def test_the_command_line_import_reports_its_progress(
     path.write_bytes(orjson.dumps(generate(cameras=40, seed=3)))
     assert import_file(settings, path, all_or_nothing=False) == 0
     lines = capsys.readouterr().err.splitlines()
-    assert lines == ["reading city.geojson", "stored 40/40 cameras", "read 40 cameras, 0 rejected",
-                     "created 40, updated 0, rejected 0"]
+    assert lines == [
+        "reading city.geojson",
+        "stored 40/40 cameras",
+        "read 40 cameras, 0 rejected",
+        "created 40, updated 0, rejected 0",
+    ]
 
 
 def _stored(settings: Settings) -> int:
