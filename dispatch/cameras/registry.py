@@ -45,7 +45,6 @@ async def write_chunks(
     progress: Progress | None = None,
 ) -> tuple[int, int]:
     """Stores chunks of about `expected` cameras (`unique`: no id twice) in one transaction."""
-    # A worker thread reads (and may parse) the next chunk and derives it while the database takes this one.
     with paused_gc():
         async with (
             transaction(pool) as conn,
@@ -65,25 +64,40 @@ async def write_chunks(
     return counts
 
 
-async def _derived(
+def _derived(
     chunks: Iterator[Sequence[CameraIn | CameraOut]], projector: Projector, expected: int
 ) -> AsyncGenerator[camera_store.CopyChunk, None]:
-    """COPY data chunk by chunk; a worker thread prepares the next while the database takes this one."""
-    if expected <= INLINE_MAX:
-        for chunk in chunks:
-            yield copy_chunk(chunk, projector)
-        return
-    loop = asyncio.get_running_loop()
-    with ThreadPoolExecutor(1, thread_name_prefix="derive") as worker:
-        pending = loop.run_in_executor(worker, _next_copy, chunks, projector)
-        while (ready := await pending) is not None:
-            pending = loop.run_in_executor(worker, _next_copy, chunks, projector)
-            yield ready
+    """COPY data chunk by chunk; worker threads prepare the next ones while the database takes this one."""
+    if expected > INLINE_MAX:
+        return _pipelined(chunks, projector)
+    return _inline(chunks, projector)
 
 
-def _next_copy(
+async def _inline(
     chunks: Iterator[Sequence[CameraIn | CameraOut]], projector: Projector
-) -> camera_store.CopyChunk | None:
-    """COPY data of the next chunk, or None after the last."""
-    chunk = next(chunks, None)
-    return None if chunk is None else copy_chunk(chunk, projector)
+) -> AsyncGenerator[camera_store.CopyChunk, None]:
+    for chunk in chunks:
+        yield copy_chunk(chunk, projector)
+
+
+async def _pipelined(
+    chunks: Iterator[Sequence[CameraIn | CameraOut]], projector: Projector
+) -> AsyncGenerator[camera_store.CopyChunk, None]:
+    """Three stages at once: a thread reads chunk k + 2, another derives k + 1, the database copies k."""
+    # Deriving spends half its time in numpy's trigonometry, without the GIL: reading runs beside it.
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(1, "read") as reader, ThreadPoolExecutor(1, "derive") as deriver:
+        reading = loop.run_in_executor(reader, next, chunks, None)
+        deriving: list[asyncio.Future[camera_store.CopyChunk]] = []
+        try:
+            while (chunk := await reading) is not None:
+                reading = loop.run_in_executor(reader, next, chunks, None)
+                deriving.append(loop.run_in_executor(deriver, copy_chunk, chunk, projector))
+                if len(deriving) == 2:
+                    yield await deriving.pop(0)
+            while deriving:
+                yield await deriving.pop(0)
+        finally:
+            reading.cancel()  # a stopped write does not wait for what was started but is still queued
+            for future in deriving:
+                future.cancel()
