@@ -32,9 +32,9 @@ _NEAR_M = 160.0
 class CameraIndex:
     """Cameras by id with their metric view sectors, in one tree of reach boxes."""
 
-    # Not thread-safe (libspatialindex caches nodes even on reads, and queries share a result buffer): use
-    # it from one thread, such as the service's event loop, or behind a lock. The box tree finds the
-    # nearest cameras too (see _candidates): one query per match instead of two.
+    # Not thread-safe (queries reuse the box tree's buffers, and libspatialindex caches nodes even on
+    # reads): use it from one thread, such as the service's event loop, or behind a lock. The box tree
+    # finds the nearest cameras too (see _candidates): one query per match instead of two.
 
     def __init__(self, projector: Projector) -> None:
         self._projector = projector
