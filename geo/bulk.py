@@ -42,21 +42,26 @@ def view_table(fields: FloatArray, projector: Projector) -> FloatArray:
 def sector_rings(table: FloatArray) -> tuple[FloatArray, IntArray]:
     """geo.sector.sector_ring of every row, one after the other as (points, 2), and each ring's size."""
     chords = np.array([_chords(r, w) for r, w in table[:, [Col.RANGE, Col.WIDTH]].tolist()], np.int64)
-    wedge = (table[:, Col.WIDTH] < TAU).astype(np.int64)
+    wedge = table[:, Col.WIDTH] < TAU
     sizes = chords + 1 + 2 * wedge
-    first = np.cumsum(sizes) - sizes
-    # j: each point's index in np.linspace(0, width, chords + 1), counted from the end (the ring runs against
-    # the bearings); the apex of a wedge gets -1 and chords + 1, outside the arc.
-    j = np.repeat(chords + first + wedge, sizes) - np.arange(int(sizes.sum()))
-    row_chords = np.repeat(chords, sizes)
-    width = np.repeat(table[:, Col.WIDTH], sizes)
-    # As linspace does: j steps of width / chords, and the last point exactly at the width.
-    sweep = np.where(j == row_chords, width, j * (width / row_chords))
-    theta = np.repeat(table[:, Col.START], sizes) + sweep
+    ends = np.cumsum(sizes)
+    arc = ends - sizes + wedge  # where each arc starts: after the apex of a wedge
+    # The operations of geo.sector.arc_xy in the same order, so the same bits. The ring runs against the
+    # bearings: its k-th arc point is point j = chords - k of np.linspace(0, width, chords + 1), which is
+    # j steps of width / chords but exactly the width at j = chords. A wedge's apexes are set afterwards.
+    width = table[:, Col.WIDTH]
+    theta = np.repeat(chords + arc, sizes) - np.arange(int(sizes.sum()))
+    theta = theta * np.repeat(width / chords, sizes)
+    theta[arc] = width
+    theta += np.repeat(table[:, Col.START], sizes)
     radius = np.repeat(table[:, Col.RANGE], sizes)
-    apex = (j < 0) | (j > row_chords)
-    rings = np.empty((len(j), 2), dtype=np.float64)
+    rings = np.empty((len(theta), 2), dtype=np.float64)
     for axis, col, trig in ((0, Col.X, np.sin), (1, Col.Y, np.cos)):
-        centre = np.repeat(table[:, col], sizes)
-        rings[:, axis] = np.where(apex, centre, centre + radius * trig(theta))
+        along = trig(theta)
+        along *= radius
+        along += np.repeat(table[:, col], sizes)
+        rings[:, axis] = along
+    apex = table[wedge][:, [Col.X, Col.Y]]
+    rings[arc[wedge] - 1] = apex
+    rings[ends[wedge] - 1] = apex
     return rings, sizes
