@@ -36,6 +36,8 @@ _KINDS = ("fixed", "ptz", "dome")
 # Cameras validated, derived and copied at a time: at 1M, 10k chunks pipeline as well as 25k ones, with less
 # memory in flight.
 CHUNK = 10_000
+# CameraIn.model_validate without its wrapper's checks of arguments not given here: a tenth of its time.
+_validate = CameraIn.__pydantic_validator__.validate_python
 
 
 class KindDefaults(BaseModel):
@@ -155,7 +157,7 @@ class ImportStream:
             raw.setdefault("fov_deg", fill[0])
             raw.setdefault("range_m", fill[1])
         try:
-            camera = CameraIn.model_validate(raw)
+            camera: CameraIn = _validate(raw)
         except ValidationError as err:
             raise ItemError(validation_reason(err), label) from None
         return _resolve_position(camera)
