@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -20,6 +20,7 @@ CHANNEL = "callsight_cameras"
 # From this many cameras, and when they at least triple the table, GiST indexes are dropped and rebuilt.
 REBUILD_MIN_ROWS = 100_000
 BULK_TIMEOUT_S = 600.0
+COPY_PIECE = 1 << 20
 _FIELDS = columns(CameraOut, "stream_")
 _SELECT = "SELECT " + ", ".join(_FIELDS) + " FROM cameras"
 
@@ -35,6 +36,7 @@ _COPY_TRAILER = b"\xff\xff"
 _COUNT = struct.pack(">h", len(COPY_COLUMNS))
 _I4 = struct.Struct(">i").pack
 _NULL = _I4(-1)
+_NULLS = _NULL * 2  # streams and pan limits are most often both absent
 _FLOAT = struct.Struct(">id").pack
 _numbers = attrgetter(*_FLOATS, *_FLAGS)
 # EWKB is PostGIS' WKB with an SRID, here little-endian inside COPY's big-endian framing: a point, or a
@@ -125,23 +127,22 @@ def copy_chunk(cameras: Sequence[CameraOut], geometry: Geometry) -> CopyChunk:
     return CopyChunk(b"".join(pieces), n, cameras[-1].camera_id if cameras else "")
 
 
-def _head(c: CameraOut) -> bytes:
-    """A camera's field count and variable-size fields, read off the model."""
-    tags = orjson.dumps(c.tags)
-    return b"".join(
-        (
-            _COUNT,
-            _text(c.camera_id),
-            _text(c.name),
-            _repeated(c.kind, c.quality, c.status, c.area, c.owner),
-            _text(c.streams.rtsp),
-            _text(c.streams.path),
-            _I4(len(tags) + 1),
-            b"\x01",
-            tags,  # jsonb: format version 1, then the text
-            _float(c.pan_min_deg),
-            _float(c.pan_max_deg),
-        )
+def _head(camera: CameraOut) -> bytes:
+    """A camera's field count and variable-size fields, read off its fields' dictionary: faster."""
+    d = vars(camera)
+    tags = orjson.dumps(d["tags"])
+    low, high = d["pan_min_deg"], d["pan_max_deg"]
+    return b"".join((
+        _COUNT, _text(d["camera_id"]), _text(d["name"]),
+        _repeated(d["kind"], d["quality"], d["status"], d["area"], d["owner"]), _streams(d["streams"]),
+        _I4(len(tags) + 1), b"\x01", tags,  # jsonb: format version 1, then the text
+        _NULLS if low is None and high is None else _float(low) + _float(high),
+    ))  # fmt: skip
+
+
+def _streams(streams: Streams) -> bytes:
+    return (
+        _NULLS if streams.rtsp is None and streams.path is None else _text(streams.rtsp) + _text(streams.path)
     )
 
 
@@ -230,9 +231,8 @@ class BulkWrite:
         self.last_id = chunk.last_id
 
     async def _copy(self, table: str, data: bytes) -> None:
-        # A memoryview: asyncpg would take bytes for a file name.
         await self.conn.copy_to_table(
-            table, source=memoryview(data), columns=COPY_COLUMNS, format="binary", timeout=BULK_TIMEOUT_S
+            table, source=_pieces(data), columns=COPY_COLUMNS, format="binary", timeout=BULK_TIMEOUT_S
         )
 
     async def finish(self) -> tuple[int, int]:
@@ -243,6 +243,15 @@ class BulkWrite:
             payload = self.last_id if self.written == 1 else "*"
             await self.conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
         return self.created, self.written - self.created
+
+
+async def _pieces(data: bytes) -> AsyncIterator[memoryview]:
+    """COPY data as messages of COPY_PIECE bytes."""
+    # As one message, a chunk (~25 MB) reaches the server's rows only once it has all arrived, and the server
+    # maps fresh memory for each one.
+    view = memoryview(data)
+    for start in range(0, len(data), COPY_PIECE):
+        yield view[start : start + COPY_PIECE]
 
 
 async def _estimated_rows(conn: asyncpg.Connection) -> float:
