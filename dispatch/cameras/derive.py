@@ -9,8 +9,8 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
+from dispatch.cameras import copy_data
 from dispatch.cameras.model import CameraIn, CameraOut
-from dispatch.storage import cameras as camera_store
 from geo.bulk import FIELDS, sector_rings, view_table
 from geo.crs import Projector, to_wgs84_from
 from geo.sector import Col
@@ -29,15 +29,15 @@ def resolve(camera: CameraIn) -> CameraOut:
     return CameraOut.model_validate(values)
 
 
-def copy_chunk(cameras: Sequence[CameraIn | CameraOut], projector: Projector) -> camera_store.CopyChunk:
+def copy_chunk(cameras: Sequence[CameraIn | CameraOut], projector: Projector) -> copy_data.CopyChunk:
     """Binary COPY data of cameras with their points and sector derived once, on write."""
     records = list(map(_placed, cameras))
     fields = geo_fields(records)
     table = view_table(fields, projector)
     rings, sizes = sector_rings(table)
     metric = table[:, [Col.X, Col.Y]]
-    geometry = camera_store.Geometry(fields[:, :2], metric, projector.srid, rings, sizes)
-    return camera_store.copy_chunk(records, geometry)
+    geometry = copy_data.Geometry(fields[:, :2], metric, projector.srid, rings, sizes)
+    return copy_data.encode(records, geometry)
 
 
 def geo_fields(cameras: Sequence[CameraOut]) -> npt.NDArray[np.float64]:

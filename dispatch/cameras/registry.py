@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import asyncpg
 
 from dispatch.cameras import importer
+from dispatch.cameras.copy_data import CopyChunk
 from dispatch.cameras.derive import copy_chunk
 from dispatch.cameras.model import CameraIn, CameraOut
 from dispatch.storage import cameras as camera_store
@@ -66,7 +67,7 @@ async def write_chunks(
 
 def _derived(
     chunks: Iterator[Sequence[CameraIn | CameraOut]], projector: Projector, expected: int
-) -> AsyncGenerator[camera_store.CopyChunk, None]:
+) -> AsyncGenerator[CopyChunk, None]:
     """COPY data chunk by chunk; worker threads prepare the next ones while the database takes this one."""
     if expected > INLINE_MAX:
         return _pipelined(chunks, projector)
@@ -75,20 +76,20 @@ def _derived(
 
 async def _inline(
     chunks: Iterator[Sequence[CameraIn | CameraOut]], projector: Projector
-) -> AsyncGenerator[camera_store.CopyChunk, None]:
+) -> AsyncGenerator[CopyChunk, None]:
     for chunk in chunks:
         yield copy_chunk(chunk, projector)
 
 
 async def _pipelined(
     chunks: Iterator[Sequence[CameraIn | CameraOut]], projector: Projector
-) -> AsyncGenerator[camera_store.CopyChunk, None]:
+) -> AsyncGenerator[CopyChunk, None]:
     """Three stages at once: a thread reads chunk k + 2, another derives k + 1, the database copies k."""
     # Deriving spends half its time in numpy's trigonometry, without the GIL: reading runs beside it.
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(1, "read") as reader, ThreadPoolExecutor(1, "derive") as deriver:
         reading = loop.run_in_executor(reader, next, chunks, None)
-        deriving: list[asyncio.Future[camera_store.CopyChunk]] = []
+        deriving: list[asyncio.Future[CopyChunk]] = []
         try:
             while (chunk := await reading) is not None:
                 reading = loop.run_in_executor(reader, next, chunks, None)
