@@ -1,9 +1,10 @@
 """Benchmark of camera import: stage timings for a 37k and a 1M demo city.
 
-Writes: the file streamed into an empty table, parsed as written (import); parsed records into an empty
+Writes: the file streamed into an empty table, parsed as written (import; import.cpu is the client's CPU over
+all its threads, import.copy and import.index its waits on the database); parsed records into an empty
 table (load), the same again (reload), every camera changed (replace); then `callsight import-cameras` end to
 end into an empty table (cli).
-Run: .venv/bin/python scripts/bench_import.py [--quick] [--inline-sectors] [--dsn DSN]
+Run: .venv/bin/python scripts/bench_import.py [--quick] [--import-only] [--inline-sectors] [--dsn DSN]
 Each size runs in its own process (so that its peak memory is its own) against a scratch database it creates
 and drops. Prints a table and writes bench-results/import.json.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import inspect
 import json
@@ -20,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,9 @@ STAGES = (
     "derive",
     *(f"{write}{part}" for write in WRITES for part in ("", ".copy", ".merge", ".index")),
     "import",
+    "import.cpu",
+    "import.copy",
+    "import.index",
     "cli",
 )
 INLINE_SECTORS = "ALTER TABLE cameras SET (toast_tuple_target = 8160)"
@@ -83,8 +88,9 @@ class Timers:
         return timed
 
 
-async def _write(url: str, records: list[Any], projector: Projector) -> tuple[float, dict[str, float]]:
-    """Times registry.write, with how long it waited on COPY, on the merges and on the index rebuild."""
+@contextlib.contextmanager
+def _database_timers() -> Iterator[Timers]:
+    """Times how long the client waits on COPY, on the merges and on the index rebuild."""
     timers = Timers()
     patched = {
         (asyncpg.Connection, "copy_to_table"): "copy",
@@ -94,27 +100,37 @@ async def _write(url: str, records: list[Any], projector: Projector) -> tuple[fl
     originals = {key: getattr(*key) for key in patched}
     for (owner, method), name in patched.items():
         setattr(owner, method, timers.wrap(name, originals[(owner, method)]))
-    pool = await create_pool(url, 1, 2)
     try:
-        started = time.perf_counter()
-        created, updated = await registry.write(pool, projector, records)
-        elapsed = time.perf_counter() - started
+        yield timers
     finally:
         for (owner, method), original in originals.items():
             setattr(owner, method, original)
+
+
+async def _write(url: str, records: list[Any], projector: Projector) -> tuple[float, dict[str, float]]:
+    """Times registry.write, with how long it waited on COPY, on the merges and on the index rebuild."""
+    pool = await create_pool(url, 1, 2)
+    try:
+        with _database_timers() as timers:
+            started = time.perf_counter()
+            created, updated = await registry.write(pool, projector, records)
+            elapsed = time.perf_counter() - started
+    finally:
         await pool.close()
     return elapsed, {**timers.spent, "created": created, "updated": updated}
 
 
-async def _import(url: str, data: bytes, projector: Projector) -> float:
-    """Seconds to stream a file into the database, parsing each chunk while the previous one is copied."""
+async def _import(url: str, data: bytes, projector: Projector) -> dict[str, float]:
+    """Seconds to stream a file into the database, the client's CPU seconds and its waits on the database."""
     pool = await create_pool(url, 1, 2)
     try:
-        started = time.perf_counter()
-        stream = stream_import(data, "application/geo+json", TypeDefaults())
-        chunks = ([camera for _, camera in chunk] for chunk in stream)
-        await registry.write_chunks(pool, projector, chunks, stream.expected, True)
-        return time.perf_counter() - started
+        with _database_timers() as timers:
+            started, cpu = time.perf_counter(), time.process_time()
+            stream = stream_import(data, "application/geo+json", TypeDefaults())
+            chunks = ([camera for _, camera in chunk] for chunk in stream)
+            await registry.write_chunks(pool, projector, chunks, stream.expected, True)
+            row = {"import": time.perf_counter() - started, "import.cpu": time.process_time() - cpu}
+        return {**row, **{f"import.{part}": spent for part, spent in timers.spent.items() if part != "merge"}}
     finally:
         await pool.close()
         with psycopg.connect(url, autocommit=True) as conn:
@@ -165,7 +181,7 @@ def _cli(url: str, data: bytes) -> tuple[float, float]:
     return elapsed, float(peak[-1])
 
 
-def run_one(count: int, dsn: str, inline_sectors: bool) -> dict[str, Any]:
+def run_one(count: int, dsn: str, inline_sectors: bool, import_only: bool) -> dict[str, Any]:
     """Every stage for one city size; the peak RSS is this process' (parse, then the writes)."""
     data = orjson.dumps(demo_city.generate(cameras=count, seed=7))
     gc.collect()
@@ -175,23 +191,29 @@ def run_one(count: int, dsn: str, inline_sectors: bool) -> dict[str, Any]:
         if inline_sectors:  # the migration proposed in the report, to measure it before it is written
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(INLINE_SECTORS)
-        row["import"] = asyncio.run(_import(url, data, projector))
+        row.update(asyncio.run(_import(url, data, projector)))
         row["import_peak_rss_mb"] = peak_rss_mb()
-        started = time.perf_counter()
-        batch = parse_import(data, "application/geo+json", TypeDefaults())
-        row["parse"] = time.perf_counter() - started
-        records = [camera for _, camera in batch.cameras]
-        batch.cameras.clear()
-        row["resolve"], row["derive"] = _derive_alone(records, projector)
-        changed = [r.model_copy(update={"heading_deg": (r.heading_deg + 1.0) % 360.0}) for r in records]
-        for name, cameras in (("load", records), ("reload", records), ("replace", changed)):
-            elapsed, parts = asyncio.run(_write(url, cameras, projector))
-            row[name] = elapsed
-            row.update({f"{name}.{part}": value for part, value in parts.items()})
-        row["end_to_end"] = row["parse"] + row["load"]
-        row["peak_rss_mb"] = peak_rss_mb()
-        del records, batch, changed
+        if not import_only:
+            row.update(_parse_and_writes(url, data, projector))
         row["cli"], row["cli_peak_rss_mb"] = _cli(url, data)
+    return row
+
+
+def _parse_and_writes(url: str, data: bytes, projector: Projector) -> dict[str, Any]:
+    """Parsing and deriving alone, then parsed records loaded, reloaded and replaced."""
+    started = time.perf_counter()
+    batch = parse_import(data, "application/geo+json", TypeDefaults())
+    row: dict[str, Any] = {"parse": time.perf_counter() - started}
+    records = [camera for _, camera in batch.cameras]
+    batch.cameras.clear()
+    row["resolve"], row["derive"] = _derive_alone(records, projector)
+    changed = [r.model_copy(update={"heading_deg": (r.heading_deg + 1.0) % 360.0}) for r in records]
+    for name, cameras in (("load", records), ("reload", records), ("replace", changed)):
+        elapsed, parts = asyncio.run(_write(url, cameras, projector))
+        row[name] = elapsed
+        row.update({f"{name}.{part}": value for part, value in parts.items()})
+    row["end_to_end"] = row["parse"] + row["load"]
+    row["peak_rss_mb"] = peak_rss_mb()
     return row
 
 
@@ -201,7 +223,7 @@ def print_table(rows: dict[str, dict[str, Any]]) -> None:
     print(f"{'stage (s)':<18}" + "".join(f"{n:>12}" for n in names))
     for stage in (*STAGES, "end_to_end", "import_peak_rss_mb", "peak_rss_mb", "cli_peak_rss_mb"):
         print(f"{stage:<18}" + "".join(f"{rows[n].get(stage, float('nan')):>12.2f}" for n in names))
-    for n in names:
+    for n in (n for n in names if "load.created" in rows[n]):
         counts = ", ".join(f"{w} {rows[n][w + '.created']}+{rows[n][w + '.updated']}" for w in WRITES)
         print(f"{n} created+updated: {counts}")
 
@@ -211,11 +233,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="Only the 37k city.")
     parser.add_argument("--inline-sectors", action="store_true", help="With toast_tuple_target = 8160.")
+    parser.add_argument(
+        "--import-only", action="store_true", help="Only the streamed import and the command line import."
+    )
     parser.add_argument("--dsn", default=os.environ.get("CALLSIGHT_DATABASE_URL") or Settings().dsn)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.dsn, args.inline_sectors)))
+        print(json.dumps(run_one(args.one, args.dsn, args.inline_sectors, args.import_only)))
         return
     rows = {}
     for name, count in SIZES.items():
@@ -223,13 +248,19 @@ def main() -> None:
             continue
         child = [sys.executable, __file__, "--one", str(count), "--dsn", args.dsn]
         child += ["--inline-sectors"] if args.inline_sectors else []
+        child += ["--import-only"] if args.import_only else []
         rows[name] = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
         print(f"{name} done", file=sys.stderr)
     print_table(rows)
     OUT.parent.mkdir(exist_ok=True)
     summary = json.loads(OUT.read_text()) if OUT.exists() else {}
     summary.update({"machine": os.uname().nodename, "cpus": os.cpu_count()})
-    summary.setdefault("runs", {})["inline-sectors" if args.inline_sectors else "default"] = rows
+    run = "-".join(
+        name
+        for name, on in (("inline-sectors", args.inline_sectors), ("import-only", args.import_only))
+        if on
+    )
+    summary.setdefault("runs", {})[run or "default"] = rows
     OUT.write_text(json.dumps(summary, indent=2))
     print(f"wrote {OUT.relative_to(ROOT)}")
 
