@@ -42,6 +42,7 @@ class Sender:
     missing_retry_after: int = 0
     answered: int = 0
     answers: list[tuple[float, float]] = field(default_factory=list)
+    accepted: list[tuple[float, str]] = field(default_factory=list)  # (answered at, key) of 2xx answers
 
     async def post(self, session: aiohttp.ClientSession, path: str, key: str, body: bytes) -> Outcome:
         """Posts until answered with anything but 503, or until the deadline; every answer is counted."""
@@ -59,6 +60,8 @@ class Sender:
                         self.answers.append(
                             (outcome.answered, (outcome.answered - outcome.first_sent) * 1000)
                         )
+                        if response.status < 300:
+                            self.accepted.append((outcome.answered, key))
                         return outcome
                     pause = self._retry_after(response.headers.get("Retry-After"))
             except (aiohttp.ClientError, TimeoutError):

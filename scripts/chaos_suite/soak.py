@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
+
 from chaos_suite.checks import add_calls, add_consoles, expected_for
 from chaos_suite.clients import Fleet, Sender
 from chaos_suite.common import Row, Service, database, percentile, token
@@ -76,6 +78,21 @@ def _stability(samples: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+async def _close_after_answers(callers: Sender, closers: Sender, calling: asyncio.Task[Any]) -> None:
+    """Closes each call OPEN_S after it was answered, as a dispatcher would: never before it is stored, or
+    open incidents (and the detection events they draw) pile up when the service lags."""
+    closing: list[asyncio.Task[Any]] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+        while not calling.done() or len(closing) < len(callers.accepted):
+            if len(closing) == len(callers.accepted):
+                await asyncio.sleep(0.05)
+                continue
+            at, key = callers.accepted[len(closing)]
+            await asyncio.sleep(max(0.0, at + OPEN_S - time.monotonic()))
+            closing.append(asyncio.create_task(closers.post(session, f"/v1/calls/{key}/close", key, b"{}")))
+        await asyncio.gather(*closing)
+
+
 async def _drive(
     service: Service, db: str, city: City, minutes: float, rates: tuple[float, float], n: int
 ) -> Row:
@@ -94,14 +111,11 @@ async def _drive(
     stop = asyncio.Event()
     sampler = asyncio.create_task(_sample(service, [callers, cameras], max(5.0, seconds / 60), stop))
 
-    async def close_later() -> None:
-        await asyncio.sleep(OPEN_S)
-        await closers.post_all("/v1/calls/{key}/close", [(k, b"{}") for k in keys], calls_s)
-
+    calling = asyncio.create_task(callers.post_all("/v1/calls", calls, calls_s))
     outcomes, _, _ = await asyncio.gather(
-        callers.post_all("/v1/calls", calls, calls_s),
+        calling,
         cameras.post_all("/v1/detections", _detections(detections_s, seconds, rng, ai), 10.0),
-        close_later(),
+        _close_after_answers(callers, closers, calling),
     )
     stop.set()
     samples = await sampler
