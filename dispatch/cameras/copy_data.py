@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import struct
 from collections.abc import Sequence
-from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -28,7 +27,7 @@ _I4 = struct.Struct(">i").pack
 _NULL = _I4(-1)
 _NULLS = _NULL * 2  # streams and pan limits are most often both absent
 _FLOAT = struct.Struct(">id").pack
-_numbers = attrgetter(*_FLOATS, *_FLAGS)
+NUMBERS = (*_FLOATS, *_FLAGS)  # the columns of encode's `numbers`
 # EWKB is PostGIS' WKB with an SRID, here little-endian inside COPY's big-endian framing: a point, or a
 # polygon of one ring whose coordinates follow.
 _SRID_FLAG = 0x20000000
@@ -64,14 +63,14 @@ class Geometry(NamedTuple):
     sizes: npt.NDArray[np.int64]
 
 
-def encode(cameras: Sequence[CameraOut], geometry: Geometry) -> CopyChunk:
-    """Cameras as binary COPY data, with their derived points and sector."""
+def encode(cameras: Sequence[CameraOut], numbers: npt.NDArray[np.float64], geometry: Geometry) -> CopyChunk:
+    """Cameras as binary COPY data, with their NUMBERS as an (n, 8) array and their derived geometry."""
     n = len(cameras)
     pieces: list[bytes | memoryview] = [b""] * (3 * n + 2)
     pieces[0], pieces[-1] = _COPY_HEADER, _COPY_TRAILER
     # One list per part, interleaved by slice assignment: the bytes of a row are never copied but by the join.
     pieces[1:-1:3] = map(_head, cameras)
-    pieces[2:-1:3] = _split(_tail(cameras, geometry).tobytes(), _TAIL.itemsize)
+    pieces[2:-1:3] = _split(_tail(numbers, geometry).tobytes(), _TAIL.itemsize)
     ends = np.cumsum(geometry.sizes) * geometry.rings.itemsize * 2
     coordinates = geometry.rings.data.cast("B")
     pieces[3:-1:3] = map(coordinates.__getitem__, map(slice, [0, *ends[:-1].tolist()], ends.tolist()))
@@ -97,11 +96,10 @@ def _streams(streams: Streams) -> bytes:
     )
 
 
-def _tail(cameras: Sequence[CameraOut], geometry: Geometry) -> npt.NDArray[np.void]:
+def _tail(numbers: npt.NDArray[np.float64], geometry: Geometry) -> npt.NDArray[np.void]:
     """The fixed-size part of each camera's row, built for all of them at once."""
-    tail = np.empty(len(cameras), _TAIL)
-    numbers = np.array(list(map(_numbers, cameras)), np.float64).reshape(len(cameras), -1)
-    for at, name in enumerate((*_FLOATS, *_FLAGS)):
+    tail = np.empty(len(numbers), _TAIL)
+    for at, name in enumerate(NUMBERS):
         tail[name]["size"] = tail.dtype[name]["value"].itemsize
         tail[name]["value"] = numbers[:, at]
     for name, xy, srid in (("geom", geometry.wgs84, WGS84), ("point_m", geometry.metric, geometry.srid)):

@@ -15,7 +15,10 @@ from geo.bulk import FIELDS, sector_rings, view_table
 from geo.crs import Projector, to_wgs84_from
 from geo.sector import Col
 
-_numbers = attrgetter(*FIELDS[:-2])  # the kind flags are worked out from `kind`
+# What is read off each record at once: the numbers of its COPY row, then its pan limits (None is NaN).
+_NUMBERS = (*copy_data.NUMBERS, "pan_min_deg", "pan_max_deg")
+_numbers = attrgetter(*_NUMBERS)
+_GEO_COLUMNS = [_NUMBERS.index(name) for name in FIELDS[:-2]]  # the kind flags are worked out from `kind`
 
 
 def resolve(camera: CameraIn) -> CameraOut:
@@ -31,29 +34,23 @@ def resolve(camera: CameraIn) -> CameraOut:
 
 def copy_chunk(cameras: Sequence[CameraIn | CameraOut], projector: Projector) -> copy_data.CopyChunk:
     """Binary COPY data of cameras with their points and sector derived once, on write."""
-    records = list(map(_placed, cameras))
-    fields = geo_fields(records)
+    records, numbers = _placed(cameras)
+    fields = np.empty((len(records), len(FIELDS)), dtype=np.float64)
+    fields[:, :-2] = numbers[:, _GEO_COLUMNS]
+    kinds = np.array([camera.kind for camera in records])
+    fields[:, -2], fields[:, -1] = kinds == "ptz", kinds == "dome"
     table = view_table(fields, projector)
     rings, sizes = sector_rings(table)
-    metric = table[:, [Col.X, Col.Y]]
-    geometry = copy_data.Geometry(fields[:, :2], metric, projector.srid, rings, sizes)
-    return copy_data.encode(records, geometry)
+    geometry = copy_data.Geometry(fields[:, :2], table[:, [Col.X, Col.Y]], projector.srid, rings, sizes)
+    return copy_data.encode(records, numbers[:, : len(copy_data.NUMBERS)], geometry)
 
 
-def geo_fields(cameras: Sequence[CameraOut]) -> npt.NDArray[np.float64]:
-    """The geo.bulk FIELDS of cameras, read off the records as one array."""
-    fields = np.empty((len(cameras), len(FIELDS)), dtype=np.float64)
-    fields[:, :-2] = np.array(list(map(_numbers, cameras)), np.float64).reshape(len(cameras), -1)
-    kinds = np.array([camera.kind for camera in cameras])
-    fields[:, -2], fields[:, -1] = kinds == "ptz", kinds == "dome"
-    return fields
-
-
-def _placed(camera: CameraIn | CameraOut) -> CameraOut:
-    """The record as stored; a CameraIn already in WGS 84 has every field a CameraOut has."""
-    if isinstance(camera, CameraOut):
-        return camera
-    if camera.lat is None or camera.lon is None:
-        return resolve(camera)
-    # Validating it a second time, as a CameraOut, would take longer than deriving its sector.
-    return cast(CameraOut, camera)
+def _placed(cameras: Sequence[CameraIn | CameraOut]) -> tuple[list[CameraOut], npt.NDArray[np.float64]]:
+    """The records as stored and their _NUMBERS; a CameraIn in WGS 84 has every field a CameraOut has."""
+    # Validating such a CameraIn a second time, as a CameraOut, would take longer than deriving its sector.
+    records = cast(list[CameraOut], list(cameras))
+    numbers = np.array(list(map(_numbers, records)), np.float64).reshape(len(records), len(_NUMBERS))
+    for row in np.flatnonzero(np.isnan(numbers[:, :2]).any(axis=1)).tolist():  # still x/y in some CRS
+        records[row] = resolve(cast(CameraIn, records[row]))
+        numbers[row] = _numbers(records[row])
+    return records, numbers
