@@ -7,8 +7,8 @@ import functools
 import numpy as np
 import numpy.typing as npt
 
-from geo.crs import FloatArray, Projector
-from geo.sector import N_COLS, TAU, Col, _reach, arc_segments
+from geo.crs import FloatArray
+from geo.sector import TAU, Col, arc_segments
 
 IntArray = npt.NDArray[np.int64]
 
@@ -17,26 +17,6 @@ IntArray = npt.NDArray[np.int64]
 FIELDS = ("lon", "lat", "heading_deg", "fov_deg", "range_m", "pan_min_deg", "pan_max_deg", "ptz", "dome")
 # A registry holds few distinct (range, width) pairs; the chord count of each is worked out once.
 _chords = functools.lru_cache(maxsize=1 << 16)(arc_segments)
-
-
-def view_table(fields: FloatArray, projector: Projector) -> FloatArray:
-    """geo.sector.view_columns of cameras given as an (n, 9) FIELDS array rather than as Camera objects."""
-    # Building a Camera per row only to read its fields back took longer than all the arithmetic below.
-    lons, lats = fields[:, 0], fields[:, 1]
-    table = np.empty((len(fields), N_COLS), dtype=np.float64)
-    xs, ys = projector.to_metric_many(lons, lats)
-    table[:, Col.X], table[:, Col.Y] = xs, ys
-    table[:, Col.CONV] = projector.convergence_many(lons, lats, (xs, ys))
-    start, width, round_ = _reach(fields)
-    table[:, Col.START] = np.where(round_, 0.0, np.radians(start - table[:, Col.CONV]) % TAU)
-    table[:, Col.WIDTH] = np.where(round_, TAU, np.radians(width))
-    table[:, Col.RANGE] = fields[:, 4]
-    end = table[:, Col.START] + table[:, Col.WIDTH]
-    table[:, Col.SIN_S] = np.sin(table[:, Col.START])
-    table[:, Col.COS_S] = np.cos(table[:, Col.START])
-    table[:, Col.SIN_E] = np.sin(end)
-    table[:, Col.COS_E] = np.cos(end)
-    return table
 
 
 def sector_rings(table: FloatArray) -> tuple[FloatArray, IntArray]:

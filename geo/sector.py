@@ -73,23 +73,38 @@ def _reach(raw: npt.NDArray[np.float64]) -> tuple[FloatArray, FloatArray, npt.ND
 
 def _fields(c: Camera) -> tuple[object, ...]:
     # None pan limits become NaN in the float array.
-    return (c.lon, c.lat, c.heading_deg, c.fov_deg, c.range_m, c.pan_min_deg, c.pan_max_deg,
-            c.kind is Kind.PTZ, c.kind is Kind.DOME)
+    return (
+        c.lon,
+        c.lat,
+        c.heading_deg,
+        c.fov_deg,
+        c.range_m,
+        c.pan_min_deg,
+        c.pan_max_deg,
+        c.kind is Kind.PTZ,
+        c.kind is Kind.DOME,
+    )
 
 
 def view_columns(cameras: Sequence[Camera], projector: Projector) -> npt.NDArray[np.float64]:
     """The (n, N_COLS) view table for cameras: grid position, wedge, range, convergence."""
-    raw = np.array([_fields(c) for c in cameras], dtype=np.float64).reshape(len(cameras), 9)
-    lons, lats = raw[:, 0], raw[:, 1]
-    table = np.empty((len(cameras), N_COLS), dtype=np.float64)
+    return view_table(
+        np.array([_fields(c) for c in cameras], dtype=np.float64).reshape(len(cameras), 9), projector
+    )
+
+
+def view_table(fields: npt.NDArray[np.float64], projector: Projector) -> npt.NDArray[np.float64]:
+    """The view table of cameras given as an (n, 9) array of their fields (geo.bulk.FIELDS)."""
+    lons, lats = fields[:, 0], fields[:, 1]
+    table = np.empty((len(fields), N_COLS), dtype=np.float64)
     xs, ys = projector.to_metric_many(lons, lats)
     table[:, Col.X], table[:, Col.Y] = xs, ys
     table[:, Col.CONV] = projector.convergence_many(lons, lats, (xs, ys))
-    start, width, round_ = _reach(raw)
+    start, width, round_ = _reach(fields)
     # Headings are true bearings; the grid wedge starts convergence degrees earlier (grid = true - conv).
     table[:, Col.START] = np.where(round_, 0.0, np.radians(start - table[:, Col.CONV]) % TAU)
     table[:, Col.WIDTH] = np.where(round_, TAU, np.radians(width))
-    table[:, Col.RANGE] = raw[:, 4]
+    table[:, Col.RANGE] = fields[:, 4]
     end = table[:, Col.START] + table[:, Col.WIDTH]
     table[:, Col.SIN_S] = np.sin(table[:, Col.START])
     table[:, Col.COS_S] = np.cos(table[:, Col.START])

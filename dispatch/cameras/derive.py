@@ -11,9 +11,9 @@ import numpy.typing as npt
 
 from dispatch.cameras import copy_data
 from dispatch.cameras.model import CameraIn, CameraOut
-from geo.bulk import FIELDS, sector_rings, view_table
+from geo.bulk import FIELDS, sector_rings
 from geo.crs import Projector, to_wgs84_from
-from geo.sector import Col
+from geo.sector import Col, view_table
 
 # What is read off each record at once: the numbers of its COPY row, then its pan limits (None is NaN).
 _NUMBERS = (*copy_data.NUMBERS, "pan_min_deg", "pan_max_deg")

@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.bulk import FIELDS, sector_rings, view_table
+from geo.bulk import FIELDS, sector_rings
 from geo.camera import Camera, Kind
 from geo.crs import Projector
-from geo.sector import sector_ring, view_columns
+from geo.sector import sector_ring, view_columns, view_table
 from tests.unit.geo.helpers import camera_at
 
 ODD = [
