@@ -15,7 +15,7 @@ IntArray = npt.NDArray[np.int64]
 # The columns of a fields array, as geo.sector reads them off a Camera: the kind flags are 1.0 or 0.0 and an
 # absent pan limit is NaN.
 FIELDS = ("lon", "lat", "heading_deg", "fov_deg", "range_m", "pan_min_deg", "pan_max_deg", "ptz", "dome")
-# A registry holds few distinct (range, width) pairs; the chord count of each is worked out once.
+# (range, width) pairs repeat across a registry: the chord count of each is worked out once.
 _chords = functools.lru_cache(maxsize=1 << 16)(arc_segments)
 
 
