@@ -1,4 +1,4 @@
-"""Cameras in bulk, as arrays: the view table from plain columns and every sector's ring in one flat array."""
+"""Cameras in bulk, as arrays: the fields geo.sector.view_table reads, and all sector rings in one array."""
 
 from __future__ import annotations
 
