@@ -44,7 +44,8 @@ class Connection:
         return self.transport.get_write_buffer_size() == 0 and not self._compressed and not self._corked
 
     def offer(self, frame: bytes) -> bool:
-        """Writes a frame now; False when the console has stopped reading (too much of it still unsent)."""
+        """Writes a frame (or keeps it for `flush` while corked); False when the console has stopped reading
+        (too much of it still unsent)."""
         if self.transport.is_closing():
             return True  # going away: its handler detaches it
         if self.transport.get_write_buffer_size() + self._corked_bytes > self.limit:

@@ -47,7 +47,8 @@ async def append(
 
 
 # The event-order lock is held from here to COMMIT: event ids follow commit order, so "everything after
-# id N" misses nothing that commits later with a lower id (resume relies on it). Take it last in a transaction
+# id N" misses nothing that commits later with a lower id (resume relies on it). Take it last in a
+# transaction.
 _APPEND_MANY = f"""
 WITH new AS (
     INSERT INTO events (type, incident_id, hotline, area, payload)

@@ -92,6 +92,7 @@ async def test_a_batch_becomes_one_event_per_detection_and_incident_in_order(
     frames = [await next_frame(police) for _ in range(6)]
     ids = [int(f["event_id"]) for f in frames]
     assert ids == sorted(ids) and len(set(ids)) == 6
+    assert len({f["incident_id"] for f in frames}) == 2
     assert sorted((f["incident_id"], f["detection"]["detection_id"]) for f in frames) == sorted(
         {(f["incident_id"], f"smoke-{n}") for f in frames for n in range(3)}
     )
