@@ -35,19 +35,21 @@ def feed_paths(cameras: list[dict[str, Any]]) -> list[str]:
 class Rendered:
     """One event for one audience: the body without seq, and what each console's token must open."""
 
-    __slots__ = ("expires", "paths", "tail")
+    __slots__ = ("expires", "parts", "paths")
 
     def __init__(self, body: bytes, paths: list[str], expires: int) -> None:
-        self.tail = body[
-            1:
-        ]  # after the opening brace, where each console's seq goes: cut once, not per console
+        # Cut once at the opening brace (where each console's seq goes) and at each token slot, so that a
+        # console's frame is one join: no search through the body and no copies per console.
+        self.parts = body[1:].split(_SLOT) if paths else [body[1:]]
         self.paths = paths
         self.expires = expires
 
     def stamp(self, seq: int, token: str | None) -> bytes:
         """The frame for one console."""
-        tail = self.tail.replace(_SLOT, token.encode()) if token and self.paths else self.tail
-        return b'{"seq":%d,' % seq + tail
+        head = b'{"seq":%d,' % seq
+        if len(self.parts) == 1:
+            return head + self.parts[0]
+        return head + (token or TOKEN_SLOT).encode().join(self.parts)
 
 
 def render(event: Event, settings: Settings, policy: Policy, role: str) -> Rendered | None:

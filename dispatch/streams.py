@@ -52,12 +52,12 @@ class Connection:
             return False
         if self.ws.compress:
             return self._offer_compressed(frame)
-        data = text_header(len(frame)) + frame
+        header = text_header(len(frame))
         if self._corked is None:
-            self.transport.write(data)
+            self.transport.write(header + frame)
         else:
-            self._corked.append(data)
-            self._corked_bytes += len(data)
+            self._corked += (header, frame)  # joined once at flush: no copy of the frame per console here
+            self._corked_bytes += len(header) + len(frame)
         self.last_sent = time.monotonic()
         return True
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
-import hmac
 import re
 import time
 import uuid
@@ -102,7 +102,28 @@ def issue_feed(
     scope: dict[str, object] = {"inc": incident.hex} if incident else {"paths": paths or []}
     claims = orjson.dumps({"typ": "feed", "sub": console, "exp": expires, **scope})
     signing_input = _JWT_HEADER + b"." + _b64(claims)
-    return (signing_input + b"." + _b64(hmac.new(key, signing_input, hashlib.sha256).digest())).decode()
+    return (signing_input + b"." + _b64(_hs256(key).sign(signing_input))).decode()
+
+
+class _HS256:
+    """HMAC-SHA256 (RFC 2104) with the key's inner and outer states hashed once: a fan-out signs a feed
+    token per console, and copying two states costs under half of what `hmac.new` does per message."""
+
+    def __init__(self, key: bytes) -> None:
+        block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def sign(self, message: bytes) -> bytes:
+        inner, outer = self._inner.copy(), self._outer.copy()
+        inner.update(message)
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+@functools.lru_cache(maxsize=8)
+def _hs256(key: bytes) -> _HS256:
+    return _HS256(key)
 
 
 def _b64(data: bytes) -> bytes:

@@ -70,6 +70,15 @@ def test_feed_token_names_its_scope() -> None:
         tokens.verify_feed(K, tokens.issue(K, "police", 60))
 
 
+@pytest.mark.parametrize("key", [K, b"x" * 64, b"long-" * 30])
+def test_feed_tokens_verify_under_any_key_length(key: bytes) -> None:
+    # The feed signer hashes the key's pads once; keys past the 64-byte block are hashed first (RFC 2104).
+    token = tokens.issue_feed(key, "desk", int(time.time()) + 60, paths=["CAM-1"])
+    assert tokens.verify_feed(key, token).paths == frozenset({"CAM-1"})
+    with pytest.raises(Problem):
+        tokens.verify_feed(key + b"!", token)
+
+
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("8h", 28800), ("7d", 604800)])
 def test_ttl(text: str, seconds: int) -> None:
     assert tokens.parse_ttl(text) == seconds
