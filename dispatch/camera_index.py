@@ -6,15 +6,20 @@ import asyncio
 import gc
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 
 from dispatch.cameras.model import CameraOut, to_geo
 from dispatch.storage import cameras as camera_store
+from geo.camera import Camera
 from geo.crs import Projector
 from geo.index import CameraIndex
 
 log = logging.getLogger(__name__)
+FixedFields = Callable[[Camera, CameraOut | None], dict[str, Any]]
+_FIXED_KEPT = 100_000
 
 
 class LiveIndex:
@@ -25,6 +30,9 @@ class LiveIndex:
         self.index = CameraIndex(projector)
         self.records: dict[str, CameraOut] = {}
         self.loaded = False
+        # Per camera, the call-independent part of its match entry, built for the camera object it describes
+        # (a change replaces that object): half of a dense-centre match was rebuilding these 20-odd fields.
+        self._fixed: dict[str, tuple[Camera, dict[str, Any]]] = {}
         self._changes: asyncio.Queue[str] = asyncio.Queue()
 
     async def load(self, pool: asyncpg.Pool) -> None:
@@ -40,6 +48,17 @@ class LiveIndex:
         # they are still freed by reference counting when a reload replaces them.
         gc.freeze()
         log.info("camera index loaded: %d cameras in %.2f s", len(records), time.perf_counter() - started)
+
+    def fixed_fields(self, camera: Camera, build: FixedFields) -> dict[str, Any]:
+        """`build(camera, record)`, kept until the camera changes."""
+        kept = self._fixed.get(camera.camera_id)
+        if kept is not None and kept[0] is camera:
+            return kept[1]
+        if len(self._fixed) >= _FIXED_KEPT:
+            self._fixed.clear()  # a bound on memory for registries of a million cameras
+        fields = build(camera, self.records.get(camera.camera_id))
+        self._fixed[camera.camera_id] = (camera, fields)
+        return fields
 
     def put(self, record: CameraOut) -> None:
         """Adds or replaces one camera (after a write on this instance)."""

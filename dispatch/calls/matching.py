@@ -10,9 +10,11 @@ import numpy as np
 import shapely
 
 from dispatch.camera_index import LiveIndex
+from dispatch.cameras.model import CameraOut
 from dispatch.ingest.model import ReportedLocation
 from dispatch.settings import Settings
 from geo import region as regions
+from geo.camera import Camera
 from geo.crs import Projector
 from geo.index import Match
 from geo.region import Region
@@ -61,15 +63,9 @@ def to_region(reported: ReportedLocation, projector: Projector, settings: Settin
 
 def camera_entry(match: Match, live: LiveIndex) -> dict[str, Any]:
     """A matched camera as stored on the incident; its feed is added per console at delivery."""
-    camera = match.camera
-    record = live.records.get(camera.camera_id)
-    connected = camera.connected and camera.quality == "hd"
     aim = match.aim
     return {
-        "camera_id": camera.camera_id,
-        "name": record.name if record else "",
-        "lat": round(camera.lat, 7),
-        "lon": round(camera.lon, 7),
+        **live.fixed_fields(match.camera, _fixed_fields),
         "distance_m": round(match.distance_m, 1),
         "bearing_deg": round(match.bearing_deg, 1),
         "covers": match.covers,
@@ -81,6 +77,17 @@ def camera_entry(match: Match, live: LiveIndex) -> dict[str, Any]:
             "tilt_deg": round(aim.tilt_deg, 1),
             "within_limits": aim.within_limits,
         },
+    }
+
+
+def _fixed_fields(camera: Camera, record: CameraOut | None) -> dict[str, Any]:
+    """The fields of a matched camera that do not depend on the call."""
+    connected = camera.connected and camera.quality == "hd"
+    return {
+        "camera_id": camera.camera_id,
+        "name": record.name if record else "",
+        "lat": round(camera.lat, 7),
+        "lon": round(camera.lon, 7),
         "status": "online" if camera.online else "offline",
         "quality": camera.quality,
         "kind": camera.kind.value,

@@ -84,13 +84,22 @@ async def test_vn2000_coordinates_are_transformed(client: Client) -> None:
 
 async def test_status_heartbeat(client: Client) -> None:
     await put(client, "C3", CAMERA)
+    # A match renders the camera first, so the heartbeat must replace what the index kept for it.
+    assert await nearby_status(client, "C3") == "online"
     raw = b'{"status": "offline"}'
     response = await client.post("/v1/cameras/C3/status", data=raw, headers=signed(raw))
     assert response.status == 200
     got = await (await client.get("/v1/cameras/C3", headers=bearer("police"))).json()
     assert got["status"] == "offline"
+    assert await nearby_status(client, "C3") == "offline"
     unknown = await client.post("/v1/cameras/NOPE/status", data=raw, headers=signed(raw))
     assert unknown.status == 404
+
+
+async def nearby_status(client: Client, camera_id: str) -> str:
+    query = f"/v1/cameras/nearby?lat={CAMERA['lat']}&lon={CAMERA['lon']}&limit=5"
+    answer = await (await client.get(query, headers=bearer("police"))).json()
+    return next(c["status"] for c in answer["cameras"] if c["camera_id"] == camera_id)
 
 
 async def test_writes_need_a_signature_or_admin(client: Client) -> None:
