@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from dispatch.auth.tokens import FeedTokens
 from dispatch.calls.feeds import TOKEN_SLOT, expiry, feed
 from dispatch.detections.policy import Policy, visible
 from dispatch.settings import Settings
@@ -35,21 +36,22 @@ def feed_paths(cameras: list[dict[str, Any]]) -> list[str]:
 class Rendered:
     """One event for one audience: the body without seq, and what each console's token must open."""
 
-    __slots__ = ("expires", "parts", "paths")
+    __slots__ = ("expires", "parts", "paths", "tokens")
 
-    def __init__(self, body: bytes, paths: list[str], expires: int) -> None:
+    def __init__(self, body: bytes, paths: list[str], expires: int, tokens: FeedTokens | None) -> None:
         # Cut once at the opening brace (where each console's seq goes) and at each token slot, so that a
         # console's frame is one join: no search through the body and no copies per console.
-        self.parts = body[1:].split(_SLOT) if paths else [body[1:]]
+        self.parts = body[1:].split(_SLOT) if tokens else [body[1:]]
         self.paths = paths
         self.expires = expires
+        self.tokens = tokens
 
-    def stamp(self, seq: int, token: str | None) -> bytes:
-        """The frame for one console."""
+    def stamp(self, seq: int, console: str) -> bytes:
+        """The frame for one console, with its own feed token."""
         head = b'{"seq":%d,' % seq
-        if len(self.parts) == 1:
+        if self.tokens is None:
             return head + self.parts[0]
-        return head + (token or TOKEN_SLOT).encode().join(self.parts)
+        return head + self.tokens.issue(console).encode().join(self.parts)
 
 
 def render(event: Event, settings: Settings, policy: Policy, role: str) -> Rendered | None:
@@ -66,7 +68,11 @@ def render(event: Event, settings: Settings, policy: Policy, role: str) -> Rende
     if "cameras" in payload:
         frame["cameras"] = with_feeds(cameras, settings.media_gateway, TOKEN_SLOT, expires_at)
         frame["detections"] = allowed(policy, role, payload.get("detections", []))
-    return Rendered(orjson.dumps(frame), feed_paths(cameras), expires)
+    paths = feed_paths(cameras)
+    tokens = None
+    if paths and event.incident_id is not None:
+        tokens = FeedTokens(settings.token_key, expires, incident=event.incident_id)
+    return Rendered(orjson.dumps(frame), paths, expires, tokens)
 
 
 def allowed(policy: Policy, role: str, detections: list[dict[str, Any]]) -> list[dict[str, Any]]:

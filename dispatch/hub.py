@@ -14,7 +14,6 @@ from aiohttp import WSCloseCode, web
 
 from dispatch.audit.writer import Auditor, plain
 from dispatch.auth.tokens import Principal
-from dispatch.calls.feeds import incident_token
 from dispatch.detections.policy import Policy
 from dispatch.frames import Rendered, control, render
 from dispatch.metrics import Metrics
@@ -89,7 +88,7 @@ class Hub:
         for conn in tuple(stream.connections):  # a cut-off leaves the set
             if conn.held:
                 continue
-            frame = frame or self._stamp(stream, event, rendered, seq)
+            frame = frame or rendered.stamp(seq, stream.principal.name)
             if conn not in self._corked:
                 self._cork(conn)
             if not conn.offer(frame):
@@ -128,14 +127,6 @@ class Hub:
         actor = first.name if len(reached) == 1 else f"{len(reached)} consoles"
         reason = f"incident {event.incident_id}" if event.incident_id else None
         self.auditor.record(actor, ",".join(agencies), action, subject, reason, plain_subject=True)
-
-    def _stamp(self, stream: Stream, event: Event, rendered: Rendered, seq: int) -> bytes:
-        token = None
-        if rendered.paths and event.incident_id is not None:
-            token = incident_token(
-                self.settings.token_key, stream.principal.name, event.incident_id, rendered.expires
-            )
-        return rendered.stamp(seq, token)
 
     def _cut_off(self, stream: Stream, conn: Connection) -> None:
         # A console that stops reading must not hold memory or delay anyone: drop it, it can resume.
@@ -254,7 +245,7 @@ class Hub:
                 rendered = render(event, self.settings, self.policy, stream.principal.role)
                 if rendered is not None:
                     self._disclose(event, [stream], rendered.paths, rendered.expires)
-                    if not await conn.put(self._stamp(stream, event, rendered, seq)):
+                    if not await conn.put(rendered.stamp(seq, stream.principal.name)):
                         self._cut_off(stream, conn)
                         return
                 after_seq = seq

@@ -96,13 +96,36 @@ def issue_feed(
     incident: uuid.UUID | None = None,
 ) -> str:
     """A token that opens feeds for one console until `expires` (unix s): these paths or this incident's."""
+    return FeedTokens(key, expires, paths=paths, incident=incident).issue(console)
+
+
+class FeedTokens:
+    """Feed tokens sharing a scope and expiry, one per console: the shared claims are encoded once."""
+
     # Signed once per console per pushed frame and repeated in every feed URL of the frame, so it is on the
     # fan-out's hot path and must stay short: an incident scope (its cameras are looked up when the gateway
     # asks) instead of a path list. It is the HS256 JWT PyJWT would build (PyJWT verifies it), built faster.
-    scope: dict[str, object] = {"inc": incident.hex} if incident else {"paths": paths or []}
-    claims = orjson.dumps({"typ": "feed", "sub": console, "exp": expires, **scope})
-    signing_input = _JWT_HEADER + b"." + _b64(claims)
-    return (signing_input + b"." + _b64(_hs256(key).sign(signing_input))).decode()
+
+    def __init__(
+        self, key: bytes, expires: int, *, paths: list[str] | None = None, incident: uuid.UUID | None = None
+    ) -> None:
+        scope: dict[str, object] = {"inc": incident.hex} if incident else {"paths": paths or []}
+        shared = orjson.dumps({"typ": "feed", "exp": expires, **scope})[:-1] + b","
+        # Base64 of a concatenation is the concatenation of the parts' base64 when the first part is whole
+        # 3-byte groups: JSON whitespace pads it, and each console's token encodes only its own claim.
+        shared += b" " * (-len(shared) % 3)
+        self._prefix = _JWT_HEADER + b"." + _b64(shared)
+        self._signer = _hs256(key)
+
+    def issue(self, console: str) -> str:
+        """The token of one console."""
+        signing_input = self._prefix + _subject(console)
+        return (signing_input + b"." + _b64(self._signer.sign(signing_input))).decode()
+
+
+@functools.lru_cache(maxsize=4096)
+def _subject(console: str) -> bytes:
+    return _b64(orjson.dumps({"sub": console})[1:])
 
 
 class _HS256:

@@ -79,6 +79,14 @@ def test_feed_tokens_verify_under_any_key_length(key: bytes) -> None:
         tokens.verify_feed(key + b"!", token)
 
 
+@pytest.mark.parametrize("path", ["C", "CA", "CAM", "CAM-"])  # shared claims of every length modulo 3
+def test_feed_tokens_of_one_scope_name_each_console(path: str) -> None:
+    shared = tokens.FeedTokens(K, int(time.time()) + 60, paths=[path])
+    for console in ("desk", "desk-2", "bàn 3"):
+        grant = tokens.verify_feed(K, shared.issue(console))
+        assert (grant.console, grant.paths) == (console, frozenset({path}))
+
+
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("8h", 28800), ("7d", 604800)])
 def test_ttl(text: str, seconds: int) -> None:
     assert tokens.parse_ttl(text) == seconds
