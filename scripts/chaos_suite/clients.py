@@ -158,12 +158,12 @@ class Console:
     last_event_id: int | None = None
     greeted: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def run(self, stop: asyncio.Event, deadline_s: float = 900.0) -> None:
-        """Stays connected until `stop`, reconnecting after every close or failure."""
-        ends = time.monotonic() + deadline_s
+    async def run(self, stop: asyncio.Event) -> None:
+        """Stays connected until `stop`, reconnecting after every close or failure (for as long as a soak
+        lasts: a console cut off late must still resume)."""
         pause = 0.1
         async with aiohttp.ClientSession() as session:
-            while not stop.is_set() and time.monotonic() < ends:
+            while not stop.is_set():
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError, ConnectionError):
                     await self._session(session, stop)
                     pause = 0.1
@@ -313,9 +313,14 @@ class Fleet:
     async def collect(self) -> list[Console]:
         """Stops the consoles and returns what each received (frames, event ids, close codes, resets)."""
         self.stop_event.set()
-        received: list[tuple[list[Frame], array[int], list[int | None], int]] = await asyncio.to_thread(
-            self.out.get, True, 60
-        )
+        # No fixed deadline: a 30-minute soak's frames take minutes to pickle, so wait while the fleet lives.
+        received: list[tuple[list[Frame], array[int], list[int | None], int]] | None = None
+        while received is None:
+            alive = self.process.is_alive()  # before the get: a fleet that ended has flushed what it sent
+            with contextlib.suppress(queue.Empty):
+                received = await asyncio.to_thread(self.out.get, True, 1.0)
+            if received is None and not alive:
+                raise RuntimeError("console fleet ended without reporting what it received")
         await asyncio.to_thread(self.process.join, 10)
         return [
             Console("", "", frames=frames, others=others, closes=closes, resets=resets)

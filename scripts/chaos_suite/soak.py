@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -51,15 +52,15 @@ async def _sample(service: Service, senders: list[Sender], every_s: float, stop:
         await asyncio.sleep(every_s)
         now = time.monotonic()
         window = [ms for sender in senders for at, ms in sender.answers if last <= at < now]
-        samples.append(
-            {
-                "t_s": round(now - started),
-                "rss_mb": round(service.rss_mb(), 1),
-                "sockets": service.sockets(),
-                "answers": len(window),
-                "answer_p99_ms": round(percentile(window, 99), 1) if window else None,
-            }
-        )
+        sample = {
+            "t_s": round(now - started),
+            "rss_mb": round(service.rss_mb(), 1),
+            "sockets": service.sockets(),
+            "answers": len(window),
+            "answer_p99_ms": round(percentile(window, 99), 1) if window else None,
+        }
+        samples.append(sample)
+        print("soak: " + ", ".join(f"{k} {v}" for k, v in sample.items()), file=sys.stderr, flush=True)
         last = now
     return samples
 
