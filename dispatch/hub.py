@@ -17,6 +17,7 @@ from dispatch.auth.tokens import Principal
 from dispatch.detections.policy import Policy
 from dispatch.frames import Rendered, control, render
 from dispatch.metrics import Metrics
+from dispatch.replay import Replays, delivered_action
 from dispatch.settings import Settings
 from dispatch.storage.events import Event
 from dispatch.streams import BUFFER, HOLD_S, Connection, Stream
@@ -38,6 +39,7 @@ class Hub:
         self.auditor = auditor
         self.metrics = metrics
         self.replay = replay
+        self.replays = Replays(settings, policy, auditor)
         self.streams: dict[str, Stream] = {}
         self.seen: OrderedDict[int, None] = OrderedDict()
         self.last_event_id = 0  # highest stored event published here
@@ -121,7 +123,7 @@ class Hub:
             subject["detection_id"] = plain(event.payload["detection"]["detection_id"])
         if paths:
             subject["feeds"] = {"cameras": plain(paths), "expires": expires}
-        action = "detection.delivered" if event.type == "detection" else "incident.delivered"
+        action = delivered_action(event)
         first = reached[0].principal
         agencies = sorted({stream.principal.role for stream in reached})
         actor = first.name if len(reached) == 1 else f"{len(reached)} consoles"
@@ -145,6 +147,7 @@ class Hub:
         if stream is None:
             stream = self.streams[principal.token_id] = Stream(principal, fresh=True)
         conn = Connection(ws, transport, self.settings.console_buffer_bytes, stream.seq)
+        conn.fresh = stream.pending is not None
         stream.connections.add(conn)
         self.metrics.consoles.inc()
         hello = control(
@@ -156,13 +159,15 @@ class Hub:
 
     async def _release_later(self, stream: Stream, conn: Connection) -> None:
         await asyncio.sleep(HOLD_S)
+        conn.release = None  # the hold is over: a resume from now on must not cancel the release under way
         await self.start(stream, conn)
 
     async def start(self, stream: Stream, conn: Connection) -> None:
         """Live frames for a console that did not resume (it subscribed or stayed silent): all since hello."""
-        if conn.held:
-            self._settle(stream)
-            await self._release(stream, conn, conn.hello_seq)
+        async with conn.lock:
+            if conn.held:
+                self._settle(stream)
+                await self._release(stream, conn, conn.hello_seq)
 
     def detach(self, stream: Stream, conn: Connection) -> None:
         """Removes a closed connection; the stream stays for resume until the window passes."""
@@ -201,13 +206,42 @@ class Hub:
     ) -> None:
         """Replays what the console missed after `after_seq` (from memory, or from the events table when it
         comes from another instance and names `after_event_id`), or sends reset when that is gone."""
+        if conn.release is not None:
+            conn.release.cancel()  # still within the hold: this resume says where to start
+            conn.release = None
+        async with conn.lock:  # one release per connection at a time, or frames would go out twice
+            if conn.held:
+                await self._resume_held(stream, conn, after_seq, after_event_id)
+            else:
+                await self._resume_late(stream, conn, after_seq, after_event_id is not None)
+
+    async def _resume_held(
+        self, stream: Stream, conn: Connection, after_seq: int, after_event_id: int | None
+    ) -> None:
         if stream.pending is not None and after_event_id is not None:
             await self._replay_from_store(stream, after_seq, after_event_id)
         elif stream.pending is not None or not stream.holds(after_seq):
             self._settle(stream)
-            conn.offer(control("reset", stream.seq, reason="the missed events are no longer kept"))
+            self._reset(stream, conn)
             after_seq = conn.hello_seq
         await self._release(stream, conn, after_seq)
+
+    async def _resume_late(self, stream: Stream, conn: Connection, after_seq: int, named_event: bool) -> None:
+        # The hold ended before this resume was read (a busy loop, or subscribe came first): every frame
+        # after hello_seq already went out live, so only the gap before it is left to send.
+        if conn.fresh:
+            if after_seq > 0 or named_event:
+                self._reset(stream, conn)  # its seqs were another stream's: the gap cannot be known
+        elif after_seq < conn.hello_seq and not stream.holds(after_seq):
+            self._reset(stream, conn)
+        elif after_seq < conn.hello_seq:
+            gap = [item for item in stream.since(after_seq) if item[0] <= conn.hello_seq]
+            if not await self.replays.send(stream, conn, gap):
+                self._cut_off(stream, conn)
+
+    @staticmethod
+    def _reset(stream: Stream, conn: Connection) -> None:
+        conn.offer(control("reset", stream.seq, reason="the missed events are no longer kept"))
 
     async def _replay_from_store(self, stream: Stream, after_seq: int, after_event_id: int) -> None:
         # New here: what the console missed is in the events table; events that arrived live meanwhile were
@@ -231,24 +265,20 @@ class Hub:
             self._record_for(stream, event)
 
     def _record_for(self, stream: Stream, event: Event) -> None:
-        if stream.wants(event) and render(event, self.settings, self.policy, stream.principal.role):
+        if stream.wants(event) and self.replays.rendered(event, stream.principal.role):
             stream.record(event)
 
     async def _release(self, stream: Stream, conn: Connection, after_seq: int) -> None:
         """Sends a held connection all after `after_seq`, waiting for room, then lets live frames in."""
-        while conn.held:
+        while conn.held and not conn.transport.is_closing():
             missed = stream.since(after_seq)
             if not missed:
                 conn.held = False  # no await since the check: nothing can slip in between
                 return
-            for seq, event in missed:
-                rendered = render(event, self.settings, self.policy, stream.principal.role)
-                if rendered is not None:
-                    self._disclose(event, [stream], rendered.paths, rendered.expires)
-                    if not await conn.put(rendered.stamp(seq, stream.principal.name)):
-                        self._cut_off(stream, conn)
-                        return
-                after_seq = seq
+            if not await self.replays.send(stream, conn, missed):
+                self._cut_off(stream, conn)
+                return
+            after_seq = missed[-1][0]
 
     def heartbeats(self) -> None:
         """Sends a heartbeat to every connection idle longer than the heartbeat interval."""

@@ -6,6 +6,7 @@ import asyncio
 import struct
 import time
 from collections import OrderedDict, deque
+from itertools import takewhile
 
 from aiohttp import WSMsgType, web
 
@@ -33,7 +34,9 @@ class Connection:
         self.cut_off = False
         self.held = True
         self.hello_seq = hello_seq
-        self.release: asyncio.Task[None] | None = None
+        self.release: asyncio.Task[None] | None = None  # the hold's timer, until it fires or a resume comes
+        self.lock = asyncio.Lock()  # one release (replay, then live) at a time
+        self.fresh = False  # its stream was new here: seqs it names are from another instance
         self._compressed: set[asyncio.Task[None]] = set()
         self._corked: list[bytes] | None = None
         self._corked_bytes = 0
@@ -138,8 +141,10 @@ class Stream:
         return self.seq
 
     def since(self, after_seq: int) -> list[tuple[int, Event]]:
-        """Recent events after a seq, oldest first."""
-        return [item for item in self.sent if item[0] > after_seq]
+        """Recent events after a seq, oldest first (from the newest end: a resume is usually recent)."""
+        newer = list(takewhile(lambda item: item[0] > after_seq, reversed(self.sent)))
+        newer.reverse()
+        return newer
 
     def holds(self, after_seq: int) -> bool:
         """Whether everything after `after_seq` is still in the buffer."""

@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import psycopg
 import pytest
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
@@ -202,3 +203,60 @@ async def test_catch_up_publishes_an_event_whose_notify_was_lost_after_a_later_l
         assert _opened(await _frames(ws)) == ["113-HERE"]
         assert await here.app[HUB].catch_up() == 1
         assert _opened(await _frames(ws)) == ["113-THERE"]
+
+
+async def test_a_resume_read_after_the_hold_ended_still_gets_the_gap_once(settings: Settings) -> None:
+    # Was: on a busy loop the hold's timer fired before the resume was read, live delivery started at hello,
+    # and the late resume sent nothing, so the events missed before hello were lost.
+    headers = bearer("police")
+    async with _instance(settings) as client:
+        ws = await console(client, "police", headers=headers)
+        assert (await post(client, "/v1/calls", call_body("113-SEEN"))).status == 201
+        [seen] = await _frames(ws)
+        await ws.close()
+        for call_id in ("113-GAP-1", "113-GAP-2"):
+            assert (await post(client, "/v1/calls", call_body(call_id))).status == 201
+        ws = await console(client, "police", headers=headers)
+        await asyncio.sleep(1.5)  # the hold ends with no resume: live from hello on
+        assert (await post(client, "/v1/calls", call_body("113-LIVE"))).status == 201
+        assert _opened(await _frames(ws, 0.5)) == ["113-LIVE"]
+        await ws.send_json({"type": "resume", "after_seq": seen["seq"]})
+        frames = await _frames(ws)
+        assert _opened(frames) == ["113-GAP-1", "113-GAP-2"]
+        assert [f["seq"] for f in frames] == [seen["seq"] + 1, seen["seq"] + 2]
+
+
+async def test_a_late_resume_whose_gap_is_gone_gets_reset(settings: Settings) -> None:
+    headers = bearer("police")
+    async with _instance(settings) as client:
+        ws = await console(client, "police", headers=headers)
+        await asyncio.sleep(1.5)
+        await ws.send_json({"type": "resume", "after_seq": 0, "after_event_id": 12})
+        assert [f["type"] for f in await _frames(ws, 0.5)] == ["reset"]
+
+
+async def test_a_replay_is_audited_in_one_row_per_kind_not_one_per_event(
+    settings: Settings, database_url: str
+) -> None:
+    # Was: a row per replayed event; 50 supervisors resuming 5,000 events each overflowed the audit queue.
+    headers = bearer("supervisor", name="desk-replay")
+    async with _instance(settings) as client:
+        ws = await console(client, "supervisor", headers=headers)
+        await asyncio.sleep(1.2)  # past the hold: the stream is live, so a resume replays from memory
+        await ws.close()
+        calls = [f"11{3 + n % 3}-REPLAY-{n}" for n in range(6)]
+        for call_id in calls:
+            assert (await post(client, "/v1/calls", call_body(call_id, hotline=call_id[:3]))).status == 201
+        ws = await console(client, "supervisor", headers=headers)
+        await ws.send_json({"type": "resume", "after_seq": 0})
+        frames = await _frames(ws)
+        assert [f["type"] for f in frames] == ["incident.opened"] * 6, frames
+        assert sorted(_opened(frames)) == sorted(calls)
+        await asyncio.sleep(1.0)  # the auditor flushes in the background
+        with psycopg.connect(database_url) as conn:
+            rows = conn.execute(
+                "SELECT subject FROM audit WHERE actor = 'desk-replay' AND subject ? 'replay'"
+            ).fetchall()
+    assert len(rows) == 1
+    assert rows[0][0]["event_ids"] == [int(f["event_id"]) for f in frames]
+    assert len(rows[0][0]["incidents"]) == 6
