@@ -56,5 +56,6 @@ def add_consoles(
     row.push_ms = tally.push_ms()
     row.extra["console_resets"] = sum(c.resets for c, _ in consoles)
     row.extra["console_reconnects"] = sum(len(c.closes) for c, _ in consoles)
+    row.extra["seq_gaps"] = sum(len(c.gaps) for c, _ in consoles)
     row.extra["degraded_frames"] = tally.degraded
     return tally

@@ -154,6 +154,9 @@ class Console:
     others: array[int] = field(default_factory=lambda: array("q"))
     closes: list[int | None] = field(default_factory=list)
     resets: int = 0
+    # Seqs skipped over and never received since: events the service numbered for this console and lost
+    # (a miss here is real; an incident missing only past the highest seq may just be late).
+    gaps: set[int] = field(default_factory=set)
     last_seq: int = 0
     last_event_id: int | None = None
     greeted: asyncio.Event = field(default_factory=asyncio.Event)
@@ -204,9 +207,13 @@ class Console:
         if frame.type == "reset":
             self.resets += 1
             self.last_seq = frame.seq
+            self.gaps.clear()  # the service said they are gone: counted as missed incidents, not gaps
             return
         if frame.type in ("heartbeat", "error"):
             return
+        if frame.seq > self.last_seq + 1:
+            self.gaps.update(range(self.last_seq + 1, frame.seq))
+        self.gaps.discard(frame.seq)
         self.last_seq = max(self.last_seq, frame.seq)
         if frame.event_id > 0:
             self.last_event_id = max(self.last_event_id or 0, frame.event_id)
@@ -264,7 +271,7 @@ async def _fleet(
         await asyncio.sleep(0.05)
     stopping.set()
     await asyncio.wait(tasks, timeout=10)
-    out.put([(c.frames, c.others, c.closes, c.resets) for c in consoles])
+    out.put([(c.frames, c.others, c.closes, c.resets, c.gaps) for c in consoles])
 
 
 def fleet_main(
@@ -299,22 +306,25 @@ class Fleet:
             with contextlib.suppress(queue.Empty):
                 ready += await asyncio.to_thread(self.ready.get, True, 0.5)
 
-    async def quiet(self, quiet_s: float = 3.0, cap_s: float = 180.0) -> None:
+    async def quiet(self, quiet_s: float = 3.0, cap_s: float = 600.0) -> float:
         """Waits until no console has recorded a frame for `quiet_s`: frames still on their way when the
-        sender stops are late, not missed (an overloaded machine delays them by seconds)."""
-        ends, last, still_since = time.monotonic() + cap_s, -1, time.monotonic()
+        sender stops are late, not missed (consoles that fell behind replay minutes of backlog). Returns the
+        seconds waited."""
+        began = time.monotonic()
+        ends, last, still_since = began + cap_s, -1, began
         while time.monotonic() < ends:
             if self.received.value != last:
                 last, still_since = self.received.value, time.monotonic()
             elif time.monotonic() - still_since >= quiet_s:
-                return
+                break
             await asyncio.sleep(0.2)
+        return round(time.monotonic() - began, 1)
 
     async def collect(self) -> list[Console]:
         """Stops the consoles and returns what each received (frames, event ids, close codes, resets)."""
         self.stop_event.set()
         # No fixed deadline: a 30-minute soak's frames take minutes to pickle, so wait while the fleet lives.
-        received: list[tuple[list[Frame], array[int], list[int | None], int]] | None = None
+        received: list[tuple[list[Frame], array[int], list[int | None], int, set[int]]] | None = None
         while received is None:
             alive = self.process.is_alive()  # before the get: a fleet that ended has flushed what it sent
             with contextlib.suppress(queue.Empty):
@@ -323,8 +333,8 @@ class Fleet:
                 raise RuntimeError("console fleet ended without reporting what it received")
         await asyncio.to_thread(self.process.join, 10)
         return [
-            Console("", "", frames=frames, others=others, closes=closes, resets=resets)
-            for frames, others, closes, resets in received
+            Console("", "", frames=frames, others=others, closes=closes, resets=resets, gaps=gaps)
+            for frames, others, closes, resets, gaps in received
         ]
 
     def kill(self) -> None:

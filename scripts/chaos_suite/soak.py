@@ -120,7 +120,7 @@ async def _drive(
     )
     stop.set()
     samples = await sampler
-    await fleet.quiet()
+    waited_s = await fleet.quiet()
     consoles = await fleet.collect()
     row = Row("soak")
     add_calls(row, db, callers, outcomes)
@@ -128,6 +128,7 @@ async def _drive(
     add_consoles(row, [(c, expected_for(db, r)) for c, r in zip(consoles, roles, strict=True)], outcomes)
     row.extra.update(
         minutes=minutes,
+        quiet_wait_s=waited_s,
         rates={"calls_s": calls_s, "detections_s": detections_s, "consoles": n},
         detection_batches={str(k): v for k, v in sorted(cameras.statuses.items())},
         closes={str(k): v for k, v in sorted(closers.statuses.items())},

@@ -33,3 +33,4 @@ def test_memory_stays_bounded(row: Row) -> None:
 
 def test_stalled_consoles_resume_without_loss(row: Row) -> None:
     assert row.extra["stalled_resumed"] == {"missed": 0, "duplicated": 0}
+    assert row.extra["seq_gaps"] == 0
