@@ -57,5 +57,7 @@ def add_consoles(
     row.extra["console_resets"] = sum(c.resets for c, _ in consoles)
     row.extra["console_reconnects"] = sum(len(c.closes) for c, _ in consoles)
     row.extra["seq_gaps"] = sum(len(c.gaps) for c, _ in consoles)
+    row.extra["missed_most_by_one_console"] = tally.most_missed
+    row.extra["console_client_faults"] = sum(len(c.failures) for c, _ in consoles)
     row.extra["degraded_frames"] = tally.degraded
     return tally

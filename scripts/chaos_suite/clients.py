@@ -157,6 +157,7 @@ class Console:
     # Seqs skipped over and never received since: events the service numbered for this console and lost
     # (a miss here is real; an incident missing only past the highest seq may just be late).
     gaps: set[int] = field(default_factory=set)
+    failures: list[str] = field(default_factory=list)  # this client's own faults, by exception type
     last_seq: int = 0
     last_event_id: int | None = None
     greeted: asyncio.Event = field(default_factory=asyncio.Event)
@@ -167,9 +168,13 @@ class Console:
         pause = 0.1
         async with aiohttp.ClientSession() as session:
             while not stop.is_set():
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError, ConnectionError):
+                try:
                     await self._session(session, stop)
                     pause = 0.1
+                except (aiohttp.ClientError, TimeoutError, ConnectionError):
+                    pass  # the service cut it off or went away: reconnect
+                except Exception as exc:  # counted apart, so that a client fault is not taken for a loss
+                    self.failures.append(type(exc).__name__)
                 if not stop.is_set():
                     await asyncio.sleep(pause)
                     pause = min(1.0, pause * 2)
@@ -231,6 +236,7 @@ class Tally:
     missed: int = 0
     duplicated: int = 0
     degraded: int = 0
+    most_missed: int = 0  # by one console: a few consoles missing much is a stuck console, not scattered loss
     latencies: list[float] = field(default_factory=list)
 
     def add(self, console: Console, expected: set[str], sent: dict[str, float]) -> None:
@@ -249,7 +255,9 @@ class Tally:
                     self.latencies.append((frame.at - sent[frame.call_id]) * 1000)
             else:
                 others[frame.event_id] += 1
-        self.missed += len(expected - set(opened))
+        missed = len(expected - set(opened))
+        self.missed += missed
+        self.most_missed = max(self.most_missed, missed)
         self.duplicated += sum(n - 1 for n in opened.values()) + sum(n - 1 for n in others.values())
 
     def push_ms(self) -> tuple[float, float]:
@@ -271,7 +279,7 @@ async def _fleet(
         await asyncio.sleep(0.05)
     stopping.set()
     await asyncio.wait(tasks, timeout=10)
-    out.put([(c.frames, c.others, c.closes, c.resets, c.gaps) for c in consoles])
+    out.put([(c.frames, c.others, c.closes, c.resets, c.gaps, c.failures) for c in consoles])
 
 
 def fleet_main(
@@ -324,7 +332,9 @@ class Fleet:
         """Stops the consoles and returns what each received (frames, event ids, close codes, resets)."""
         self.stop_event.set()
         # No fixed deadline: a 30-minute soak's frames take minutes to pickle, so wait while the fleet lives.
-        received: list[tuple[list[Frame], array[int], list[int | None], int, set[int]]] | None = None
+        received: list[tuple[list[Frame], array[int], list[int | None], int, set[int], list[str]]] | None = (
+            None
+        )
         while received is None:
             alive = self.process.is_alive()  # before the get: a fleet that ended has flushed what it sent
             with contextlib.suppress(queue.Empty):
@@ -333,8 +343,10 @@ class Fleet:
                 raise RuntimeError("console fleet ended without reporting what it received")
         await asyncio.to_thread(self.process.join, 10)
         return [
-            Console("", "", frames=frames, others=others, closes=closes, resets=resets, gaps=gaps)
-            for frames, others, closes, resets, gaps in received
+            Console(
+                "", "", frames=frames, others=others, closes=closes, resets=resets, gaps=gaps, failures=failed
+            )
+            for frames, others, closes, resets, gaps, failed in received
         ]
 
     def kill(self) -> None:

@@ -33,4 +33,4 @@ def test_memory_stays_bounded(row: Row) -> None:
 
 def test_stalled_consoles_resume_without_loss(row: Row) -> None:
     assert row.extra["stalled_resumed"] == {"missed": 0, "duplicated": 0}
-    assert row.extra["seq_gaps"] == 0
+    assert (row.extra["seq_gaps"], row.extra["console_client_faults"]) == (0, 0)

@@ -161,13 +161,19 @@ async def test_resume_on_a_fresh_instance_under_load_replays_instead_of_reset(se
         assert sorted(set(_opened(frames))) == ["113-LIVE", "113-MISSED-1", "113-MISSED-2"]
 
 
+async def _seen_then_gone(client: Client, headers: dict[str, str]) -> dict[str, Any]:
+    """A police console that receives one call, 113-SEEN, and leaves: its frame."""
+    ws = await console(client, "police", headers=headers)
+    assert (await post(client, "/v1/calls", call_body("113-SEEN"))).status == 201
+    [seen] = await _frames(ws)
+    await ws.close()
+    return seen
+
+
 async def test_resume_on_the_same_instance_does_not_repeat_live_events(settings: Settings) -> None:
     headers = bearer("police")
     async with _instance(settings) as client:
-        ws = await console(client, "police", headers=headers)
-        assert (await post(client, "/v1/calls", call_body("113-SEEN"))).status == 201
-        [seen] = await _frames(ws)
-        await ws.close()
+        seen = await _seen_then_gone(client, headers)
         ws = await console(client, "police", headers=headers)
         assert (await post(client, "/v1/calls", call_body("113-LIVE"))).status == 201
         await asyncio.sleep(0.2)
@@ -210,10 +216,7 @@ async def test_a_resume_read_after_the_hold_ended_still_gets_the_gap_once(settin
     # and the late resume sent nothing, so the events missed before hello were lost.
     headers = bearer("police")
     async with _instance(settings) as client:
-        ws = await console(client, "police", headers=headers)
-        assert (await post(client, "/v1/calls", call_body("113-SEEN"))).status == 201
-        [seen] = await _frames(ws)
-        await ws.close()
+        seen = await _seen_then_gone(client, headers)
         for call_id in ("113-GAP-1", "113-GAP-2"):
             assert (await post(client, "/v1/calls", call_body(call_id))).status == 201
         ws = await console(client, "police", headers=headers)
