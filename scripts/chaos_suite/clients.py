@@ -158,9 +158,28 @@ class Console:
     # (a miss here is real; an incident missing only past the highest seq may just be late).
     gaps: set[int] = field(default_factory=set)
     failures: list[str] = field(default_factory=list)  # this client's own faults, by exception type
-    last_seq: int = 0
-    last_event_id: int | None = None
+    last_seq: int = 0  # the highest seq received
+    last_event_id: int | None = None  # the highest event id received with no seq gap below it
+    above_gap: dict[int, int] = field(default_factory=dict)  # event ids received above a gap, by seq
+    hello_seq: int = 0
+    fresh_connection: bool = True  # nothing received since this connection's hello
+    redelivered: int = 0  # frames whose seq this console already had (a resume from below a gap)
     greeted: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def _advance(self, frame: Frame) -> None:
+        if frame.seq > self.last_seq + 1:
+            self.gaps.update(range(self.last_seq + 1, frame.seq))
+        self.gaps.discard(frame.seq)
+        self.last_seq = max(self.last_seq, frame.seq)
+        if frame.event_id > 0:
+            self.above_gap[frame.seq] = frame.event_id
+        if not self.gaps:
+            self._fold_above_gap()
+
+    def _fold_above_gap(self) -> None:
+        if self.above_gap:
+            self.last_event_id = max(self.last_event_id or 0, *self.above_gap.values())
+            self.above_gap.clear()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Stays connected until `stop`, reconnecting after every close or failure (for as long as a soak
@@ -202,8 +221,12 @@ class Console:
 
     async def _receive(self, ws: aiohttp.ClientWebSocketResponse, frame: Frame) -> None:
         if frame.type == "hello":
+            self.hello_seq, self.fresh_connection = frame.seq, True
             if self.resume and (self.greeted.is_set() or frame.seq > 0):
-                resume: dict[str, Any] = {"type": "resume", "after_seq": self.last_seq}
+                # From below the lowest gap: a late resume's gap comes after live frames, and a console cut
+                # off while it came must not skip the rest of it by resuming after the highest seq.
+                after = min(self.gaps) - 1 if self.gaps else self.last_seq
+                resume: dict[str, Any] = {"type": "resume", "after_seq": after}
                 if self.last_event_id is not None:
                     resume["after_event_id"] = self.last_event_id
                 await ws.send_str(orjson.dumps(resume).decode())
@@ -211,17 +234,20 @@ class Console:
             return
         if frame.type == "reset":
             self.resets += 1
-            self.last_seq = frame.seq
-            self.gaps.clear()  # the service said they are gone: counted as missed incidents, not gaps
+            # What was missed is gone (counted as missed incidents, not gaps). Frames since hello follow,
+            # unless they came live before this reset.
+            self.gaps.clear()
+            self._fold_above_gap()
+            if self.fresh_connection:
+                self.last_seq = self.hello_seq
             return
         if frame.type in ("heartbeat", "error"):
             return
-        if frame.seq > self.last_seq + 1:
-            self.gaps.update(range(self.last_seq + 1, frame.seq))
-        self.gaps.discard(frame.seq)
-        self.last_seq = max(self.last_seq, frame.seq)
-        if frame.event_id > 0:
-            self.last_event_id = max(self.last_event_id or 0, frame.event_id)
+        if frame.seq <= self.last_seq and frame.seq not in self.gaps:
+            self.redelivered += 1
+            return
+        self._advance(frame)
+        self.fresh_connection = False
         if self.lean and frame.type != "incident.opened" and not frame.degraded and frame.event_id > 0:
             self.others.append(frame.event_id)
         else:

@@ -29,8 +29,11 @@ export class ConsoleSocket {
   constructor(token, handlers) {
     this.token = token;
     this.handlers = handlers;
-    this.lastSeq = 0;
-    this.lastEventId = null;
+    this.lastSeq = 0; // the highest seq received
+    this.lastEventId = null; // the highest event id received with no seq gap below it
+    this.gaps = new Set(); // seqs skipped over: a late resume's gap arrives after live frames
+    this.aboveGap = []; // event ids received above a gap
+    this.freshConnection = true; // nothing received since this connection's hello
     this.attempt = 0;
     this.connectedOnce = false;
     this.ws = null;
@@ -86,9 +89,13 @@ export class ConsoleSocket {
     const resumed = this.connectedOnce;
     this.connectedOnce = true;
     this.attempt = 0;
+    this.freshConnection = true;
+    this.helloSeq = hello.seq;
     this.handlers.onHello(hello);
     if (resumed || hello.seq > 0) {
-      const resume = { type: "resume", after_seq: this.lastSeq };
+      // From below the lowest gap, so that a connection cut while a gap was coming does not skip the rest.
+      const after = this.gaps.size ? Math.min(...this.gaps) - 1 : this.lastSeq;
+      const resume = { type: "resume", after_seq: after };
       if (this.lastEventId !== null) resume.after_event_id = this.lastEventId;
       this.ws.send(JSON.stringify(resume));
     }
@@ -98,17 +105,33 @@ export class ConsoleSocket {
   receive(frame) {
     if (frame.type === "heartbeat" || frame.type === "error") return;
     if (frame.type === "reset") {
-      this.lastSeq = frame.seq;
+      // What was missed is gone. Frames since hello follow, unless they came live before this reset.
+      this.gaps.clear();
+      this.foldAboveGap();
+      if (this.freshConnection) this.lastSeq = this.helloSeq;
       this.handlers.onReset(frame);
       return;
     }
     // Heartbeats carry the last seq too, but only frames actually received may move the resume point.
-    if (typeof frame.seq === "number") this.lastSeq = Math.max(this.lastSeq, frame.seq);
-    if (frame.event_id !== undefined) {
-      const eventId = Number(frame.event_id);
-      this.lastEventId = this.lastEventId === null ? eventId : Math.max(this.lastEventId, eventId);
+    if (typeof frame.seq === "number") {
+      if (frame.seq <= this.lastSeq && !this.gaps.has(frame.seq)) return; // already shown
+      this.advance(frame);
+      this.freshConnection = false;
     }
     this.handlers.onFrame(frame);
+  }
+
+  advance(frame) {
+    for (let seq = this.lastSeq + 1; seq < frame.seq; seq += 1) this.gaps.add(seq);
+    this.gaps.delete(frame.seq);
+    this.lastSeq = Math.max(this.lastSeq, frame.seq);
+    if (Number(frame.event_id) > 0) this.aboveGap.push(Number(frame.event_id));
+    if (!this.gaps.size) this.foldAboveGap();
+  }
+
+  foldAboveGap() {
+    if (this.aboveGap.length) this.lastEventId = Math.max(this.lastEventId ?? 0, ...this.aboveGap);
+    this.aboveGap = [];
   }
 
   async retry(greeted) {
