@@ -207,6 +207,8 @@ class Console:
             closing, reading = asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._read(ws))
             try:
                 await asyncio.wait({reading, closing}, return_when=asyncio.FIRST_COMPLETED)
+                if reading.done():
+                    reading.result()  # the reader's own failure reaches run(), where it is counted
             finally:
                 closing.cancel()
                 reading.cancel()
