@@ -68,6 +68,25 @@ async def test_fire_never_sees_faces_or_plates(client: Client) -> None:
     assert {d["kind"] for d in boss["detections"]} == {"face", "plate", "smoke"}
 
 
+async def test_opened_incident_shows_what_is_stored_and_read_back(client: Client, database_url: str) -> None:
+    # The look-back is read by the statement that stores the incident: the live frame, the stored event (which
+    # a resume replays) and a later read must show the same detections in the same order.
+    await seed_cameras(client)
+    await post(client, "/v1/detections", {"detections": BEFORE})
+    boss = await console(client, "supervisor")
+    await post(client, "/v1/calls", call_body("113-SAME"))
+    opened = await next_frame(boss)
+    assert [d["detection_id"] for d in opened["detections"]] == ["plate-1", "face-1", "smoke-1"]
+    read = await (await client.get("/v1/calls/113-SAME", headers=bearer("supervisor"))).json()
+    assert opened["detections"] == read["detections"]
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT payload FROM events WHERE type = 'incident.opened'").fetchone()
+    assert row is not None and row[0]["detections"] == opened["detections"]
+    plate = opened["detections"][0]
+    assert plate == {**BEFORE[0], "detected_at": plate["detected_at"], "snapshot_url": None}
+    assert datetime.fromisoformat(plate["detected_at"]) == datetime.fromisoformat(BEFORE[0]["detected_at"])
+
+
 async def test_detection_on_an_unmatched_camera_is_not_pushed(client: Client) -> None:
     await seed_cameras(client)
     police = await console(client, "police")
