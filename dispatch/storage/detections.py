@@ -20,7 +20,7 @@ _AT_TEXT = """to_char(d.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS
             ELSE to_char(d.detected_at AT TIME ZONE 'UTC', '.US') END || 'Z'"""
 # One detection as the service answers it, built by the server: the look-back, a stored event's payload and a
 # single detection then share one JSON form, and Python decodes one text instead of building a dict per row.
-_JSON = f"""json_build_object(
+JSON = f"""json_build_object(
     'detection_id', d.detection_id, 'camera_id', d.camera_id, 'detected_at', {_AT_TEXT}, 'kind', d.kind,
     'label', d.label, 'confidence', d.confidence, 'box', d.box, 'snapshot_url', d.snapshot_url,
     'attributes', d.attributes)"""
@@ -65,7 +65,7 @@ def recent_json(branches: int, first: int) -> str:
     union = "\nUNION ALL ".join(
         _BRANCH.format(i=i, cams=cams, since=since, limit=limit) for i in range(1, branches + 1)
     )
-    return f"""SELECT coalesce(json_agg({_JSON} ORDER BY d.detected_at DESC, d.detection_id), '[]')
+    return f"""SELECT coalesce(json_agg({JSON} ORDER BY d.detected_at DESC, d.detection_id), '[]')
     AS detections FROM ({union}
     ORDER BY detected_at DESC, detection_id LIMIT (SELECT ${limit}::bigint)) AS d"""
 
@@ -113,7 +113,7 @@ async def insert_many(conn: asyncpg.Connection, items: Sequence[DetectionIn]) ->
 async def get(conn: asyncpg.Connection, detection_id: str) -> dict[str, Any] | None:
     """One stored detection, JSON-ready, or None."""
     text = await conn.fetchval(
-        f"SELECT {_JSON}::text FROM detections AS d WHERE d.detection_id = $1", detection_id
+        f"SELECT {JSON}::text FROM detections AS d WHERE d.detection_id = $1", detection_id
     )
     return orjson.loads(text) if text is not None else None
 
