@@ -62,10 +62,10 @@ FROM generate_series(1, $1::bigint) AS g
 HOT_CAMERAS = 2
 # The plain form recent() avoids, for comparison: it reads and sorts every row of the window.
 _PLAIN_RECENT = f"""
-SELECT coalesce(json_agg({store.JSON} ORDER BY d.detected_at DESC, d.detection_id), '[]')::text FROM (
+SELECT {store.COLUMNS} FROM (
     SELECT * FROM detections WHERE camera_id = ANY($1::text[]) AND detected_at >= $2
     ORDER BY detected_at DESC, detection_id LIMIT $3
-) AS d
+) AS d ORDER BY d.detected_at DESC, d.detection_id
 """
 
 
@@ -198,8 +198,7 @@ async def load_rows(conn: asyncpg.Connection, rows: int, cameras: int, span_s: f
 
 
 async def _plain(conn: asyncpg.Connection, ids: list[str], since: datetime, limit: int) -> list[Any]:
-    result: list[Any] = orjson.loads(await conn.fetchval(_PLAIN_RECENT, ids, since, limit))
-    return result
+    return [store.row_to_json(row) for row in await conn.fetch(_PLAIN_RECENT, ids, since, limit)]
 
 
 async def time_queries(

@@ -76,18 +76,12 @@ class Pipeline:
             raise
 
     async def _store(self, new: NewCall, arrived: float | None) -> tuple[StoredCall, bool]:
-        # One round trip: the statement that commits the call with its event also reads the detections it
-        # carries. The consoles get the event before the connection goes back to the pool.
+        # Two round trips: the detections look-back, then one statement that commits the call with its event.
+        # The consoles get the event before the connection goes back to the pool (its reset is a round trip).
         async with connection(self.pool) as conn:
             stored = new.opened(datetime.now(UTC))
-            event = await call_store.open_call(
-                conn,
-                new,
-                self.live.projector.srid,
-                stored.opened_at,
-                incident_payload(stored),
-                self.lookback(stored),
-            )
+            payload = incident_payload(stored, await self.recent(conn, stored))
+            event = await call_store.open_call(conn, new, self.live.projector.srid, stored.opened_at, payload)
             if event is None:
                 return await call_store.get(conn, new.call_id), False
             self.hub.publish(event)
@@ -158,16 +152,11 @@ class Pipeline:
         self.hub.publish(event)
         return closed
 
-    def lookback(self, stored: StoredCall) -> detection_store.Lookback:
-        """Which detections an incident shows: its cameras' in the look-back window (all kinds)."""
+    async def recent(self, conn: asyncpg.Connection, stored: StoredCall) -> list[dict[str, Any]]:
+        """The matched cameras' detections in the look-back window, newest first (all kinds)."""
         since = datetime.now(UTC) - timedelta(seconds=self.settings.detection_lookback_s)
         camera_ids = [camera["camera_id"] for camera in stored.cameras]
-        return detection_store.Lookback(camera_ids, since, self.settings.detection_limit)
-
-    async def recent(self, conn: asyncpg.Connection, stored: StoredCall) -> list[dict[str, Any]]:
-        """The matched cameras' detections in the look-back window, newest first."""
-        window = self.lookback(stored)
-        return await detection_store.recent(conn, window.camera_ids, window.since, window.limit)
+        return await detection_store.recent(conn, camera_ids, since, self.settings.detection_limit)
 
     def match(self, reported: ReportedLocation | None) -> Matched | None:
         """Matches a location; a failure is logged and the call goes on without cameras. LocationError when

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-import orjson
 
-from dispatch.storage import detections
 from dispatch.storage.events import CHANNEL, EVENT_ORDER_LOCK, Event
 
 _COLUMNS = (
@@ -77,11 +74,8 @@ def _call(row: asyncpg.Record) -> StoredCall:
     return StoredCall(**dict(row))
 
 
-# The look-back rides in the same statement: one round trip stores the call and its event and reads the
-# detections the event carries. Its CTE is materialized once, for both the stored payload and the answer.
-_OPEN = """
-WITH recent AS MATERIALIZED ({recent}
-), call AS (
+_OPEN = f"""
+WITH call AS (
     INSERT INTO calls (incident_id, call_id, hotline, received_at, caller_hash, caller_last3, area, location,
                        cameras, region_m, opened_at, updated_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ST_SetSRID(ST_GeomFromWKB($10), $11), $12, $12)
@@ -90,33 +84,20 @@ WITH recent AS MATERIALIZED ({recent}
 ), event AS (
     -- The event-order lock is taken per inserted row, so before the event id is drawn, and held to COMMIT.
     INSERT INTO events (type, incident_id, hotline, area, payload)
-    SELECT 'incident.opened', call.incident_id, $3, $7,
-           $13::jsonb || jsonb_build_object('detections', recent.detections)
-    FROM call, recent, LATERAL (SELECT pg_advisory_xact_lock({lock})) AS ordered
+    SELECT 'incident.opened', call.incident_id, $3, $7, $13
+    FROM call, LATERAL (SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK})) AS ordered
     RETURNING event_id, created_at
 )
-SELECT event_id, created_at, (SELECT detections::text FROM recent) AS detections, pg_notify('{channel}',
-       event_id::text) FROM event"""
-
-
-@functools.cache
-def _open_sql(branches: int) -> str:
-    return _OPEN.format(recent=detections.recent_json(branches, 14), lock=EVENT_ORDER_LOCK, channel=CHANNEL)
+SELECT event_id, created_at, pg_notify('{CHANNEL}', event_id::text) FROM event"""
 
 
 async def open_call(
-    conn: asyncpg.Connection,
-    call: NewCall,
-    srid: int,
-    opened_at: datetime,
-    payload: dict[str, Any],
-    lookback: detections.Lookback,
+    conn: asyncpg.Connection, call: NewCall, srid: int, opened_at: datetime, payload: dict[str, Any]
 ) -> Event | None:
-    """Stores a new call and its `incident.opened` event, with the look-back's detections, in one statement
-    (one round trip, its own transaction); None when the call id is already stored (a retry)."""
-    cameras = list(dict.fromkeys(lookback.camera_ids))
+    """Stores a new call and its `incident.opened` event in one statement (one round trip, its own
+    transaction); None when the call id is already stored (a retry)."""
     row = await conn.fetchrow(
-        _open_sql(detections.branches(len(cameras))),
+        _OPEN,
         call.incident_id,
         call.call_id,
         call.hotline,
@@ -130,21 +111,12 @@ async def open_call(
         srid,
         opened_at,
         payload,
-        cameras,
-        lookback.since,
-        lookback.limit,
     )
     if row is None:
         return None
-    payload = {**payload, "detections": orjson.loads(row["detections"])}
+    created_at = row["created_at"]
     return Event(
-        row["event_id"],
-        row["created_at"],
-        "incident.opened",
-        call.incident_id,
-        call.hotline,
-        call.area,
-        payload,
+        row["event_id"], created_at, "incident.opened", call.incident_id, call.hotline, call.area, payload
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,12 +17,9 @@ from dispatch.detections.model import DetectionIn
 _AT_TEXT = """to_char(d.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
     || CASE WHEN date_trunc('second', d.detected_at) = d.detected_at THEN ''
             ELSE to_char(d.detected_at AT TIME ZONE 'UTC', '.US') END || 'Z'"""
-# One detection as the service answers it, built by the server: the look-back, a stored event's payload and a
-# single detection then share one JSON form, and Python decodes one text instead of building a dict per row.
-JSON = f"""json_build_object(
-    'detection_id', d.detection_id, 'camera_id', d.camera_id, 'detected_at', {_AT_TEXT}, 'kind', d.kind,
-    'label', d.label, 'confidence', d.confidence, 'box', d.box, 'snapshot_url', d.snapshot_url,
-    'attributes', d.attributes)"""
+# The JSON-ready columns of a detections row aliased `d` (see row_to_json).
+COLUMNS = f"""d.detection_id, d.camera_id, {_AT_TEXT} AS detected_at, d.kind, d.label, d.confidence, d.box,
+    d.snapshot_url, d.attributes::text AS attributes"""
 _STORED = "detection_id, camera_id, detected_at, kind, label, confidence, box, snapshot_url, attributes"
 # The batch goes as one JSON text, parsed by the server: no per-value encoding of a dozen arrays in Python.
 # Text cast to json: pooled connections encode json parameters themselves, plain ones do not.
@@ -40,39 +36,19 @@ RETURNING detection_id
 # branches each time cost a millisecond, and a quiet camera's estimate never tempts it into a bitmap scan
 # plus sort that reads all of a busy camera's window. Each branch's LIMIT makes it choose the index order.
 # Short text: asyncpg keeps prepared statements of up to 15 KiB only, and 50 cameras make 56 branches.
-_BRANCH = """(SELECT * FROM detections WHERE camera_id = (SELECT (${cams}::text[])[{i}])
-    AND detected_at >= (SELECT ${since}::timestamptz)
-    ORDER BY detected_at DESC LIMIT (SELECT ${limit}::bigint))"""
+_BRANCH = """(SELECT * FROM detections WHERE camera_id = (SELECT ($1::text[])[{i}])
+    AND detected_at >= (SELECT $2::timestamptz) ORDER BY detected_at DESC LIMIT (SELECT $3::bigint))"""
 # Branches come in steps of 8, so a connection prepares few statements; a branch past the last camera
 # compares with NULL and ends at once.
 _BRANCH_STEP = 8
 
 
-@dataclass(frozen=True)
-class Lookback:
-    """The detections an opened incident carries: its cameras' since a time, newest first, at most `limit`."""
-
-    camera_ids: list[str]
-    since: datetime
-    limit: int
-
-
 @functools.cache
-def recent_json(branches: int, first: int) -> str:
-    """A query for one row: the JSON array `recent` answers, from its parameters numbered from `first` (camera
-    ids, since, limit). For embedding in a larger statement too (an incident's event carries it)."""
-    cams, since, limit = first, first + 1, first + 2
-    union = "\nUNION ALL ".join(
-        _BRANCH.format(i=i, cams=cams, since=since, limit=limit) for i in range(1, branches + 1)
-    )
-    return f"""SELECT coalesce(json_agg({JSON} ORDER BY d.detected_at DESC, d.detection_id), '[]')
-    AS detections FROM ({union}
-    ORDER BY detected_at DESC, detection_id LIMIT (SELECT ${limit}::bigint)) AS d"""
-
-
-def branches(cameras: int) -> int:
-    """How many branches `recent_json` needs for this many unique cameras."""
-    return max(1, -(-cameras // _BRANCH_STEP)) * _BRANCH_STEP
+def _recent_sql(branches: int) -> str:
+    union = "\nUNION ALL ".join(_BRANCH.format(i=i) for i in range(1, branches + 1))
+    return f"""SELECT {COLUMNS} FROM ({union}
+    ORDER BY detected_at DESC, detection_id LIMIT (SELECT $3::bigint)) AS d
+ORDER BY d.detected_at DESC, d.detection_id"""
 
 
 # An open call shows its cameras' detections from `lookback` before the call on: those are kept.
@@ -110,12 +86,17 @@ async def insert_many(conn: asyncpg.Connection, items: Sequence[DetectionIn]) ->
     return len(new), len(items) - len(new)
 
 
+def row_to_json(row: asyncpg.Record) -> dict[str, Any]:
+    """A row selected with COLUMNS as the JSON-ready dict the service answers."""
+    return {**row, "attributes": orjson.loads(row["attributes"])}
+
+
 async def get(conn: asyncpg.Connection, detection_id: str) -> dict[str, Any] | None:
     """One stored detection, JSON-ready, or None."""
-    text = await conn.fetchval(
-        f"SELECT {JSON}::text FROM detections AS d WHERE d.detection_id = $1", detection_id
+    row = await conn.fetchrow(
+        f"SELECT {COLUMNS} FROM detections AS d WHERE d.detection_id = $1", detection_id
     )
-    return orjson.loads(text) if text is not None else None
+    return row_to_json(row) if row else None
 
 
 async def recent(
@@ -128,11 +109,9 @@ async def recent(
     unique = list(dict.fromkeys(camera_ids))
     if not unique or limit <= 0:
         return []
-    text = await conn.fetchval(
-        f"SELECT detections::text FROM ({recent_json(branches(len(unique)), 1)}) AS r", unique, since, limit
-    )
-    result: list[dict[str, Any]] = orjson.loads(text)
-    return result
+    branches = -(-len(unique) // _BRANCH_STEP) * _BRANCH_STEP
+    rows = await conn.fetch(_recent_sql(branches), unique, since, limit)
+    return [row_to_json(row) for row in rows]
 
 
 async def delete_older_than(

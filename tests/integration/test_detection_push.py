@@ -69,8 +69,8 @@ async def test_fire_never_sees_faces_or_plates(client: Client) -> None:
 
 
 async def test_opened_incident_shows_what_is_stored_and_read_back(client: Client, database_url: str) -> None:
-    # The look-back is read by the statement that stores the incident: the live frame, the stored event (which
-    # a resume replays) and a later read must show the same detections in the same order.
+    # The live frame, the stored event (which a resume replays) and a later read must show the same detections
+    # in the same order and the same form.
     await seed_cameras(client)
     await post(client, "/v1/detections", {"detections": BEFORE})
     boss = await console(client, "supervisor")
