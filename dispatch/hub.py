@@ -41,6 +41,7 @@ class Hub:
         self.replay = replay
         self.replays = Replays(settings, policy, auditor)
         self.streams: dict[str, Stream] = {}
+        self.connected = 0  # connections attached and not yet detached
         self.seen: OrderedDict[int, None] = OrderedDict()
         self.last_event_id = 0  # highest stored event published here
         # Every event up to this id was announced to this instance (confirmed by the listener), so a catch-up
@@ -149,6 +150,7 @@ class Hub:
         conn = Connection(ws, transport, self.settings.console_buffer_bytes, stream.seq)
         conn.fresh = stream.pending is not None
         stream.connections.add(conn)
+        self.connected += 1
         self.metrics.consoles.inc()
         hello = control(
             "hello", stream.seq, console=principal.name, agency=principal.role, areas=sorted(principal.areas)
@@ -174,6 +176,7 @@ class Hub:
         stream.connections.discard(conn)
         if conn.release is not None:
             conn.release.cancel()
+        self.connected -= 1
         self.metrics.consoles.dec()
         stream.idle_since = time.monotonic()
 
@@ -280,6 +283,17 @@ class Hub:
                 return
             after_seq = missed[-1][0]
 
+    def trim(self) -> None:
+        """Cuts off the consoles furthest behind while all consoles' unsent bytes exceed the budget: the
+        per-console limit alone lets memory grow with the number of consoles."""
+        backlog = [(c.unsent, s, c) for s in self.streams.values() for c in s.connections]
+        excess = sum(unsent for unsent, _, _ in backlog) - self.settings.console_memory_bytes
+        for unsent, stream, conn in sorted(backlog, key=lambda item: item[0], reverse=True):
+            if excess <= 0:
+                return
+            self._cut_off(stream, conn)
+            excess -= unsent
+
     def heartbeats(self) -> None:
         """Sends a heartbeat to every connection idle longer than the heartbeat interval."""
         now = time.monotonic()
@@ -297,6 +311,7 @@ class Hub:
         while True:
             await asyncio.sleep(min(1.0, self.settings.heartbeat_s / 2))
             self.heartbeats()
+            self.trim()
 
     def revoke(self, token_id: str) -> None:
         """Disconnects a revoked token's consoles at once and forgets its stream."""

@@ -84,6 +84,15 @@ class Settings(BaseSettings):
         ge=1024,
         description="Unsent bytes a console may have before it is cut off (4008) as not reading.",
     )
+    console_memory_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=1024,
+        description="Unsent bytes all consoles together may have; beyond it, those furthest behind are cut "
+        "off (4008) and may resume.",
+    )
+    max_consoles: int = Field(
+        default=2000, ge=1, description="Console connections served at once; more are refused with 503."
+    )
     resume_window_s: int = Field(
         default=3600, gt=0, description="How far back a console can resume, seconds."
     )

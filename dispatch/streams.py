@@ -42,6 +42,11 @@ class Connection:
         self._corked_bytes = 0
 
     @property
+    def unsent(self) -> int:
+        """Bytes written or kept back and not yet taken by the kernel."""
+        return self.transport.get_write_buffer_size() + self._corked_bytes
+
+    @property
     def idle(self) -> bool:
         """Nothing written and still unsent."""
         return self.transport.get_write_buffer_size() == 0 and not self._compressed and not self._corked
@@ -51,7 +56,7 @@ class Connection:
         (too much of it still unsent)."""
         if self.transport.is_closing():
             return True  # going away: its handler detaches it
-        if self.transport.get_write_buffer_size() + self._corked_bytes > self.limit:
+        if self.unsent > self.limit:
             return False
         if self.ws.compress:
             return self._offer_compressed(frame)

@@ -13,6 +13,7 @@ from dispatch.access import Subscription
 from dispatch.auth import guard
 from dispatch.context import HUB, SETTINGS
 from dispatch.hub import Hub
+from dispatch.problems import unavailable
 from dispatch.streams import Connection, Stream
 
 routes = web.RouteTableDef()
@@ -41,11 +42,15 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
     """Upgrades only a valid console token (401 otherwise) and serves the console until it leaves."""
     settings = request.app[SETTINGS]
     principal = guard.person(request, settings)
+    hub = request.app[HUB]
+    if hub.connected >= settings.max_consoles:
+        raise unavailable(
+            f"This instance serves {settings.max_consoles} consoles at most; retry or use another."
+        )
     ws = web.WebSocketResponse(compress=settings.ws_compress, heartbeat=None, max_msg_size=64 * 1024)
     await ws.prepare(request)
     if request.transport is None:
         return ws  # the console left during the upgrade
-    hub = request.app[HUB]
     stream, conn = hub.attach(principal, ws, request.transport)
     try:
         async for message in ws:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import uuid
+from collections.abc import AsyncIterator
 
+from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
 from chaos_suite.consoles import Stalled
 
@@ -13,6 +16,7 @@ from dispatch.app import create_app
 from dispatch.context import HUB, POOL
 from dispatch.settings import Settings
 from dispatch.storage import events as event_store
+from dispatch.streams import Connection
 from tests.integration.conftest import bearer
 from tests.integration.helpers import Client, call_body, console, next_frame, post, seed_cameras, silent
 
@@ -65,26 +69,77 @@ async def test_idle_console_gets_heartbeats(client: Client) -> None:
     assert frame["type"] == "heartbeat" and "seq" in frame
 
 
+@contextlib.asynccontextmanager
+async def _stalled(client: Client) -> AsyncIterator[Stalled]:
+    """A real socket that stops reading after the upgrade, with tiny buffers at both ends: kernel buffers
+    fill at once, then the service's unsent bytes grow with every frame."""
+    stalled = Stalled("stalled")
+    await stalled.open(client.server.port or 0, bearer("police", name="stalled")["Authorization"][7:])
+    for conn in _connections(client, "stalled"):
+        conn.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    try:
+        yield stalled
+    finally:
+        stalled.sock.close()  # or a failed test's server would wait at shutdown for this console's close
+
+
+def _connections(client: Client, name: str) -> list[Connection]:
+    return [c for s in client.app[HUB].streams.values() if s.principal.name == name for c in s.connections]
+
+
+async def _calls_until_cut_off(client: Client, reader: ClientWebSocketResponse) -> int:
+    """Posts calls, each read by `reader`, until the stalled console is cut off; how many were posted."""
+    for n in range(1, 301):
+        await post(client, "/v1/calls", call_body(f"113-SLOW-{n}", uncertainty_m=80))
+        assert (await next_frame(reader))["incident"]["call_id"] == f"113-SLOW-{n}"
+        if not _connections(client, "stalled"):
+            return n
+    return n
+
+
 async def test_console_that_stops_reading_is_cut_off_others_keep_receiving(settings: Settings) -> None:
-    # A real socket that stops reading after the upgrade, with a tiny receive buffer: the kernel's buffers
-    # fill, then the service's unsent bytes pass the limit.
     small = settings.model_copy(update={"console_buffer_bytes": 64 * 1024})
     async with TestClient(TestServer(create_app(small))) as client:
         await seed_cameras(client)
-        stalled = Stalled("stalled")
-        await stalled.open(client.server.port or 0, bearer("police", name="stalled")["Authorization"][7:])
-        reader = await console(client, "police")
-        streams = client.app[HUB].streams.values()
-        for conn in next(s for s in streams if s.principal.name == "stalled").connections:
-            conn.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        for n in range(300):
-            await post(client, "/v1/calls", call_body(f"113-SLOW-{n}", uncertainty_m=80))
-            assert (await next_frame(reader))["incident"]["call_id"] == f"113-SLOW-{n}"
-            if not any(s.connections for s in streams if s.principal.name == "stalled"):
-                break
-        await stalled.drain()
+        async with _stalled(client) as stalled:
+            reader = await console(client, "police")
+            posted = await _calls_until_cut_off(client, reader)
+            assert posted < 300  # cut off: the drain below then ends
+            await stalled.drain()
         assert stalled.close_code == 4008
-        assert 0 < len(stalled.frames) < n + 1
+        assert 0 < len(stalled.frames) < posted
+
+
+async def test_all_consoles_unsent_bytes_have_a_budget(settings: Settings) -> None:
+    # Each console may keep 8 MB unsent, far more than these calls make; the budget of all consoles together
+    # (64 KiB) cuts off the one furthest behind, and only that one.
+    budget = settings.model_copy(update={"console_memory_bytes": 64 * 1024, "heartbeat_s": 0.2})
+    async with TestClient(TestServer(create_app(budget))) as client:
+        await seed_cameras(client)
+        async with _stalled(client) as stalled:
+            reader = await console(client, "police")
+            posted = await _calls_until_cut_off(client, reader)
+            assert posted < 300  # cut off: the drain below then ends
+            await stalled.drain()
+        assert stalled.close_code == 4008 and not reader.closed
+        await post(client, "/v1/calls", call_body("113-AFTER"))
+        assert (await next_frame(reader))["incident"]["call_id"] == "113-AFTER"
+
+
+async def test_consoles_beyond_the_limit_are_refused_with_503(settings: Settings) -> None:
+    two = settings.model_copy(update={"max_consoles": 2})
+    async with TestClient(TestServer(create_app(two))) as client:
+        first, second = await console(client, "police"), await console(client, "fire")
+        refused = await client.get("/v1/consoles/ws", headers=bearer("medical"))
+        assert refused.status == 503 and refused.headers["Retry-After"]
+        assert (await refused.json())["status"] == 503
+        await first.close()
+        for _ in range(50):  # the handler detaches the closed console once it has seen the close
+            if client.app[HUB].connected < 2:
+                break
+            await asyncio.sleep(0.02)
+        third = await console(client, "medical")
+        assert not third.closed and not second.closed
 
 
 async def test_two_instances_share_events(settings: Settings) -> None:
