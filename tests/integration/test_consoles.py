@@ -8,6 +8,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 
+import pytest
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
 from chaos_suite.consoles import Stalled
@@ -97,9 +98,19 @@ async def _calls_until_cut_off(client: Client, reader: ClientWebSocketResponse) 
     return n
 
 
-async def test_console_that_stops_reading_is_cut_off_others_keep_receiving(settings: Settings) -> None:
-    small = settings.model_copy(update={"console_buffer_bytes": 64 * 1024})
-    async with TestClient(TestServer(create_app(small))) as client:
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"console_buffer_bytes": 64 * 1024},  # its own limit
+        # All consoles' budget, while each may keep 8 MB unsent (far more than these calls make).
+        {"console_memory_bytes": 64 * 1024, "heartbeat_s": 0.2},
+    ],
+    ids=["own-limit", "shared-budget"],
+)
+async def test_console_that_stops_reading_is_cut_off_others_keep_receiving(
+    settings: Settings, update: dict[str, object]
+) -> None:
+    async with TestClient(TestServer(create_app(settings.model_copy(update=update)))) as client:
         await seed_cameras(client)
         async with _stalled(client) as stalled:
             reader = await console(client, "police")
@@ -108,20 +119,6 @@ async def test_console_that_stops_reading_is_cut_off_others_keep_receiving(setti
             await stalled.drain()
         assert stalled.close_code == 4008
         assert 0 < len(stalled.frames) < posted
-
-
-async def test_all_consoles_unsent_bytes_have_a_budget(settings: Settings) -> None:
-    # Each console may keep 8 MB unsent, far more than these calls make; the budget of all consoles together
-    # (64 KiB) cuts off the one furthest behind, and only that one.
-    budget = settings.model_copy(update={"console_memory_bytes": 64 * 1024, "heartbeat_s": 0.2})
-    async with TestClient(TestServer(create_app(budget))) as client:
-        await seed_cameras(client)
-        async with _stalled(client) as stalled:
-            reader = await console(client, "police")
-            posted = await _calls_until_cut_off(client, reader)
-            assert posted < 300  # cut off: the drain below then ends
-            await stalled.drain()
-        assert stalled.close_code == 4008 and not reader.closed
         await post(client, "/v1/calls", call_body("113-AFTER"))
         assert (await next_frame(reader))["incident"]["call_id"] == "113-AFTER"
 
