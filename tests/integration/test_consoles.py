@@ -131,7 +131,7 @@ async def test_consoles_beyond_the_limit_are_refused_with_503(settings: Settings
         assert refused.status == 503 and refused.headers["Retry-After"]
         assert (await refused.json())["status"] == 503
         await first.close()
-        for _ in range(50):  # the handler detaches the closed console once it has seen the close
+        for _ in range(250):  # the handler detaches the closed console once it has seen the close
             if client.app[HUB].connected < 2:
                 break
             await asyncio.sleep(0.02)
