@@ -51,6 +51,7 @@ class Hub:
         # Connections with frames kept back until the end of this turn of the event loop: the events published
         # in one turn (a detection batch, calls answered together) reach each console in one send.
         self._corked: set[Connection] = set()
+        self._after_flush: list[Callable[[], None]] = []
 
     def publish(self, event: Event) -> None:
         """Delivers an event once, however often it is announced (locally and by NOTIFY)."""
@@ -108,6 +109,16 @@ class Hub:
         corked, self._corked = self._corked, set()
         for conn in corked:
             conn.flush()
+        done, self._after_flush = self._after_flush, []
+        for callback in done:
+            callback()
+
+    def after_writes(self, callback: Callable[[], None]) -> None:
+        """Runs `callback` once the frames published so far are written (now, when none are kept back)."""
+        if self._corked:
+            self._after_flush.append(callback)
+        else:
+            callback()
 
     def _disclose(self, event: Event, reached: list[Stream], paths: list[str], expires: int) -> None:
         # One audit row per event and delivery round, naming every console it reached and the feeds their

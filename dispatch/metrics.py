@@ -55,9 +55,21 @@ class Metrics:
             registry=self.registry,
             buckets=PUSH_BUCKETS,
         )
+        self.call_phases = Histogram(
+            "callsight_call_phase_seconds",
+            "Where a new call's push time goes: parse, match, lookback, commit, fanout (render, stamp, "
+            "send), write (frames kept back to share a send with other events of the same turn)",
+            ["phase"],
+            registry=self.registry,
+            buckets=PUSH_BUCKETS,
+        )
         self.match_failures = Counter(
             "callsight_match_failures", "Matches that failed open", registry=self.registry
         )
+
+    def clock(self, arrived: float | None) -> CallClock:
+        """Times one new call's path, in phases, from its request's arrival (perf_counter)."""
+        return CallClock(self, arrived)
 
     def render(self) -> web.Response:
         """The Prometheus text exposition."""
@@ -83,3 +95,29 @@ class Metrics:
                 self.requests.labels(request.method, name, str(status)).inc()
 
         return measure
+
+
+class CallClock:
+    """Laps of one call's path; observed together once its frames are written, so a call that is not pushed
+    (a retry, a failed commit) leaves no partial figures. Without an arrival time it measures nothing."""
+
+    def __init__(self, metrics: Metrics, arrived: float | None) -> None:
+        self.metrics = metrics
+        self.arrived = self.last = arrived
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, phase: str) -> None:
+        """Ends a phase now."""
+        if self.last is not None:
+            now = time.perf_counter()
+            self.laps.append((phase, now - self.last))
+            self.last = now
+
+    def written(self) -> None:
+        """The frames are written: the last phase ends and every figure is observed."""
+        if self.arrived is None:
+            return
+        self.lap("write")
+        for phase, seconds in self.laps:
+            self.metrics.call_phases.labels(phase).observe(seconds)
+        self.metrics.call_push.observe(sum(seconds for _, seconds in self.laps))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from dispatch.camera_index import LiveIndex
 from dispatch.hub import Hub
 from dispatch.ingest.location import parse_location
 from dispatch.ingest.model import LocationError, ReportedLocation
+from dispatch.metrics import CallClock
 from dispatch.settings import Settings
 from dispatch.storage import calls as call_store
 from dispatch.storage import detections as detection_store
@@ -49,6 +49,8 @@ class Pipeline:
 
     async def receive(self, call: CallIn, arrived: float | None = None) -> tuple[StoredCall, bool]:
         """A new call (True) or the stored one for a retry (False); `arrived` (perf_counter) dates it."""
+        clock = self.hub.metrics.clock(arrived)
+        clock.lap("parse")
         reported = parse_location(call.location)
         try:
             matched = self.match(reported)
@@ -69,24 +71,27 @@ class Pipeline:
             matched.cameras if matched else [],
             matched.region_wkb if matched else None,
         )
+        clock.lap("match")
         try:
-            return await self._store(new, arrived)
+            return await self._store(new, clock)
         except StorageUnavailable:
             self.degraded.publish(new)
             raise
 
-    async def _store(self, new: NewCall, arrived: float | None) -> tuple[StoredCall, bool]:
+    async def _store(self, new: NewCall, clock: CallClock) -> tuple[StoredCall, bool]:
         # Two round trips: the detections look-back, then one statement that commits the call with its event.
         # The consoles get the event before the connection goes back to the pool (its reset is a round trip).
         async with connection(self.pool) as conn:
             stored = new.opened(datetime.now(UTC))
             payload = incident_payload(stored, await self.recent(conn, stored))
+            clock.lap("lookback")
             event = await call_store.open_call(conn, new, self.live.projector.srid, stored.opened_at, payload)
+            clock.lap("commit")
             if event is None:
                 return await call_store.get(conn, new.call_id), False
             self.hub.publish(event)
-            if arrived is not None:
-                self.hub.metrics.call_push.observe(time.perf_counter() - arrived)
+            clock.lap("fanout")
+            self.hub.after_writes(clock.written)
         return stored, True
 
     async def relocate(self, call_id: str, update: LocationUpdateIn) -> StoredCall:

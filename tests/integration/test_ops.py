@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.integration.helpers import call_body, console, next_frame, post, seed_cameras
 
 Client = TestClient[Any, Any]
+PHASES = ("parse", "match", "lookback", "commit", "fanout", "write")
 
 
 async def test_health_and_ready(client: Client) -> None:
@@ -21,6 +26,24 @@ async def test_metrics_count_requests_per_route(client: Client) -> None:
     text = await (await client.get("/metrics")).text()
     assert 'callsight_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert "callsight_db_pool_size" in text
+
+
+async def test_a_pushed_call_is_timed_in_phases_that_add_up_to_its_push_time(client: Client) -> None:
+    await seed_cameras(client)
+    police = await console(client, "police")
+    assert (await post(client, "/v1/calls", call_body("113-TIMED"))).status == 201
+    assert (await next_frame(police))["type"] == "incident.opened"
+    assert (await post(client, "/v1/calls", call_body("113-TIMED"))).status == 200  # a retry pushes nothing
+    samples = {
+        (sample.name, sample.labels.get("phase")): sample.value
+        for family in text_string_to_metric_families(await (await client.get("/metrics")).text())
+        for sample in family.samples
+    }
+    assert samples[("callsight_call_push_seconds_count", None)] == 1
+    assert all(samples[("callsight_call_phase_seconds_count", phase)] == 1 for phase in PHASES)
+    laps = [samples[("callsight_call_phase_seconds_sum", phase)] for phase in PHASES]
+    assert all(lap > 0 for lap in laps)
+    assert sum(laps) == pytest.approx(samples[("callsight_call_push_seconds_sum", None)])
 
 
 async def test_openapi_lists_every_endpoint_with_schemas(client: Client) -> None:
