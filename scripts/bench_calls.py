@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import websockets
 from chaos_suite.common import free_port, percentile
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-0123456789abcdef0123456789"
@@ -33,16 +33,20 @@ TOKEN_KEY = "bench-token-key-0123456789abcdef0123456789"
 async def _consoles(url: str, tokens: list[str], ready: Any, stop: Any, out: Any) -> None:
     received: dict[str, list[float]] = {}
     sizes: list[int] = []
+    sample: list[str] = []
 
-    async def one(token: str) -> None:
-        async with websockets.connect(
-            f"{url}/v1/consoles/ws?access_token={token}", compression=None, max_size=2**22
+    async def one(session: aiohttp.ClientSession, token: str) -> None:
+        # aiohttp's compiled frame reader: 200 consoles in one process must not make the client the slowest
+        # part (websockets' reader added 3-4 ms to every call's last console, against the same server).
+        async with session.ws_connect(
+            f"{url}/v1/consoles/ws?access_token={token}", compress=0, max_msg_size=2**22
         ) as ws:
             # Subscribing releases the connection at once; a silent one is held for a second (resume window).
-            await ws.send('{"type": "subscribe"}')
+            await ws.send_str('{"type": "subscribe"}')
             ready.put(1)
-            async for text in ws:
+            async for message in ws:
                 now = time.monotonic()
+                text = message.data
                 # A full JSON parse of every frame would make this process the bottleneck: find the id only.
                 if '"type":"incident.opened"' in text[:80]:
                     start = text.index('"call_id":"') + 11
@@ -51,12 +55,13 @@ async def _consoles(url: str, tokens: list[str], ready: Any, stop: Any, out: Any
                         sizes.append(len(text))
                         sample.append(text)
 
-    sample: list[str] = []
-    tasks = [asyncio.create_task(one(t)) for t in tokens]
-    while not stop.is_set():
-        await asyncio.sleep(0.1)
-    for task in tasks:
-        task.cancel()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        tasks = [asyncio.create_task(one(session, t)) for t in tokens]
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     out.put((received, sample[-1] if sample else "", sum(sizes) / max(1, len(sizes))))
 
 
@@ -157,32 +162,36 @@ async def _phases(url: str, phases: list[tuple[float, float]], label: str) -> li
     run = int(time.time())  # call ids unique per run: the bench database is kept between runs
     done = []
     for rate, seconds in phases:
-        before = await _push_histogram(url)
+        before = await _push_histograms(url)
         sent = await _post_at(url, rate, seconds, f"{label}{run}-{rate:g}")
         await asyncio.sleep(1.0)
-        done.append({"rate": rate, "sent": sent, "server": _server_side(before, await _push_histogram(url))})
+        after = await _push_histograms(url)
+        server = {name: _server_side(before.get(name, {}), buckets) for name, buckets in after.items()}
+        done.append({"rate": rate, "sent": sent, "server": server})
     return done
 
 
-async def _push_histogram(url: str) -> dict[float, float]:
-    """Cumulative bucket counts of callsight_call_push_seconds (empty for the baseline server)."""
+async def _push_histograms(url: str) -> dict[str, dict[float, float]]:
+    """Cumulative bucket counts of the call push histogram ("push") and of each of its phases (empty for the
+    baseline server)."""
     async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as response:
         if response.status != 200:
             return {}
         text = await response.text()
-    buckets = {}
-    for line in text.splitlines():
-        if line.startswith("callsight_call_push_seconds_bucket"):
-            bound = line.split('le="', 1)[1].split('"', 1)[0]
-            buckets[float(bound)] = float(line.rsplit(" ", 1)[1])
-    return buckets
+    series: dict[str, dict[float, float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in ("callsight_call_push_seconds_bucket", "callsight_call_phase_seconds_bucket"):
+                buckets = series.setdefault(sample.labels.get("phase", "push"), {})
+                buckets[float(sample.labels["le"])] = sample.value
+    return series
 
 
-def _server_side(before: dict[float, float], after: dict[float, float]) -> dict[str, float] | None:
+def _server_side(before: dict[float, float], after: dict[float, float]) -> dict[str, float]:
     """p50/p99 in ms from a histogram's bucket counts over one phase, interpolated within buckets."""
     counts = sorted((bound, after[bound] - before.get(bound, 0.0)) for bound in after)
     if not counts or counts[-1][1] == 0:
-        return None
+        return {}
     total = counts[-1][1]
 
     def quantile(q: float) -> float:
@@ -272,7 +281,12 @@ def main() -> None:
     out_dir = ROOT / "bench-results"
     out_dir.mkdir(exist_ok=True)
     rows = [
-        {"rate": d["rate"], "server_ms": d["server"], **_latencies(d["sent"], received, len(tokens))}
+        {
+            "rate": d["rate"],
+            "server_ms": d["server"].pop("push", {}),
+            "server_phases_ms": d["server"],
+            **_latencies(d["sent"], received, len(tokens)),
+        }
         for d in done
     ]
     report = {
@@ -306,6 +320,11 @@ def _print(report: dict[str, Any]) -> None:
             f"{srv.get('p99', math.nan):>8.2f} {name}"
         )
     steady, bare = report["steady"]["all_consoles_ms"], report["baseline"][0]["all_consoles_ms"]
+    phases = report["steady"]["server_phases_ms"]
+    print(
+        "srv by phase at the first rate, p50 ms: "
+        + ", ".join(f"{k} {v['p50']:.2f}" for k, v in phases.items())
+    )
     print(
         f"(ms from the webhook request being sent; srv: request arrival to the last frame written; bare: a "
         f"fan-out server without storage, same consoles and frame)\nall-consoles ratio to bare: "
