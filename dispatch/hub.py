@@ -48,8 +48,11 @@ class Hub:
         # starts here. Not last_event_id: this instance's own events are published before others' NOTIFYs,
         # so that one runs ahead of events whose announcement a lost LISTEN connection dropped.
         self.announced_to = 0
-        # Connections with frames kept back until the end of this turn of the event loop: the events published
-        # in one turn (a detection batch, calls answered together) reach each console in one send.
+        # The first event of a turn of the event loop goes straight out. From the second on, frames are kept
+        # back until the turn ends, so the events published in one turn (a detection batch, NOTIFYs read
+        # together) reach each console in one send. Keeping the first back as well made a lone call's first
+        # console wait until every other console's frame was stamped.
+        self._in_turn = False
         self._corked: set[Connection] = set()
         self._after_flush: list[Callable[[], None]] = []
 
@@ -61,6 +64,7 @@ class Hub:
         self.last_event_id = max(self.last_event_id, event.event_id)
         if len(self.seen) > 10 * BUFFER:
             self.seen.popitem(last=False)
+        cork = self._turn()
         by_role: dict[str, Rendered | None] = {}
         reached: list[Stream] = []
         for stream in list(self.streams.values()):
@@ -70,7 +74,7 @@ class Hub:
                 stream.pending.append(event)  # a new stream waits for its first resume
                 continue
             rendered = self._rendered(event, stream.principal.role, by_role)
-            if rendered is not None and self._deliver(stream, event, rendered):
+            if rendered is not None and self._deliver(stream, event, rendered, cork):
                 reached.append(stream)
         shown = next((r for r in by_role.values() if r is not None), None)
         if shown is not None:
@@ -83,7 +87,7 @@ class Hub:
             cache[role] = render(event, self.settings, self.policy, role)
         return cache[role]
 
-    def _deliver(self, stream: Stream, event: Event, rendered: Rendered) -> bool:
+    def _deliver(self, stream: Stream, event: Event, rendered: Rendered, cork: bool) -> bool:
         """Records the event on the stream and sends it to its live connections; True if any got it."""
         seq = stream.record(event)
         if seq is None:
@@ -93,19 +97,23 @@ class Hub:
             if conn.held:
                 continue
             frame = frame or rendered.stamp(seq, stream.principal.name)
-            if conn not in self._corked:
-                self._cork(conn)
+            if cork and conn not in self._corked:
+                conn.cork()
+                self._corked.add(conn)
             if not conn.offer(frame):
                 self._cut_off(stream, conn)
         return frame is not None
 
-    def _cork(self, conn: Connection) -> None:
-        if not self._corked:
-            asyncio.get_running_loop().call_soon(self._flush)
-        conn.cork()
-        self._corked.add(conn)
+    def _turn(self) -> bool:
+        """Whether an event was already published in this turn of the event loop (then frames wait)."""
+        if self._in_turn:
+            return True
+        self._in_turn = True
+        asyncio.get_running_loop().call_soon(self._flush)
+        return False
 
     def _flush(self) -> None:
+        self._in_turn = False
         corked, self._corked = self._corked, set()
         for conn in corked:
             conn.flush()

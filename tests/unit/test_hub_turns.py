@@ -1,0 +1,87 @@
+"""The hub sends a lone event at once and the events of one turn of the event loop in one send per console."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from aiohttp import web
+
+from dispatch.audit.writer import Auditor
+from dispatch.auth.tokens import Principal
+from dispatch.detections.policy import load_policy
+from dispatch.hub import Hub
+from dispatch.metrics import Metrics
+from dispatch.settings import Settings
+from dispatch.storage.events import Event
+from tests.unit.test_streams import Socket, Transport
+
+
+class Audit:
+    def record(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+async def no_replay(after_event_id: int, not_before: datetime) -> list[Event]:
+    return []
+
+
+def event(event_id: int) -> Event:
+    payload = {"incident": {"call_id": f"113-{event_id}"}, "cameras": [], "detections": []}
+    return Event(event_id, datetime.now(UTC), "incident.opened", uuid.uuid4(), "113", None, payload)
+
+
+async def hub_with_consoles(count: int) -> tuple[Hub, list[Transport]]:
+    hub = Hub(Settings(), Metrics(), no_replay, load_policy(), cast(Auditor, Audit()))
+    transports = []
+    for n in range(count):
+        transport = Transport()
+        principal = Principal(f"police-{n}", "police", frozenset(), f"token-{n}")
+        ws = cast(web.WebSocketResponse, Socket())
+        stream, conn = hub.attach(principal, ws, cast(asyncio.Transport, cast(Any, transport)))
+        await hub.start(stream, conn)  # as a console that subscribed: live frames from now on
+        transports.append(transport)
+    return hub, transports
+
+
+def sends(transports: list[Transport]) -> list[int]:
+    return [len(t.writes) for t in transports]
+
+
+async def test_a_lone_event_is_sent_without_waiting_for_the_turn_to_end() -> None:
+    hub, transports = await hub_with_consoles(2)
+    assert sends(transports) == [1, 1]  # hello
+    hub.publish(event(1))
+    assert sends(transports) == [2, 2]
+    await asyncio.sleep(0)
+    hub.publish(event(2))  # a later turn: at once again
+    assert sends(transports) == [3, 3]
+    assert all(b'"call_id":"113-2"' in t.writes[2] for t in transports)
+
+
+async def test_the_events_of_one_turn_after_the_first_share_one_send_per_console() -> None:
+    hub, transports = await hub_with_consoles(2)
+    for event_id in (1, 2, 3):
+        hub.publish(event(event_id))
+    assert sends(transports) == [2, 2]  # the first went out; the others wait for the turn to end
+    await asyncio.sleep(0)
+    assert sends(transports) == [3, 3]
+    for transport in transports:
+        burst = transport.writes[2]
+        assert b'"seq":2,' in burst and b'"seq":3,' in burst
+        assert burst.index(b'"call_id":"113-2"') < burst.index(b'"call_id":"113-3"')
+
+
+async def test_after_writes_waits_for_frames_kept_back_and_not_otherwise() -> None:
+    hub, transports = await hub_with_consoles(1)
+    seen: list[int] = []
+    hub.publish(event(1))
+    hub.after_writes(lambda: seen.append(len(transports[0].writes)))
+    assert seen == [2]  # nothing kept back: at once
+    hub.publish(event(2))
+    hub.after_writes(lambda: seen.append(len(transports[0].writes)))
+    assert seen == [2]
+    await asyncio.sleep(0)
+    assert seen == [2, 3]  # after the kept-back frame was written
