@@ -48,23 +48,22 @@ class Hub:
         # starts here. Not last_event_id: this instance's own events are published before others' NOTIFYs,
         # so that one runs ahead of events whose announcement a lost LISTEN connection dropped.
         self.announced_to = 0
-        # The first event of a turn of the event loop goes straight out. From the second on, frames are kept
-        # back until the turn ends, so the events published in one turn (a detection batch, NOTIFYs read
-        # together) reach each console in one send. Keeping the first back as well made a lone call's first
-        # console wait until every other console's frame was stamped.
-        self._in_turn = False
+        # Connections with frames kept back until the end of this turn of the event loop: the events published
+        # in one turn (a detection batch, NOTIFYs read together) reach each console in one send, and a busy
+        # loop sends each frame back to back rather than between stamps.
         self._corked: set[Connection] = set()
         self._after_flush: list[Callable[[], None]] = []
 
-    def publish(self, event: Event) -> None:
-        """Delivers an event once, however often it is announced (locally and by NOTIFY)."""
+    def publish(self, event: Event, at_once: bool = False) -> None:
+        """Delivers an event once, however often it is announced (locally and by NOTIFY). `at_once` sends each
+        console's frame as soon as it is stamped, unless frames of this turn are already kept back."""
         if event.event_id in self.seen:
             return
         self.seen[event.event_id] = None
         self.last_event_id = max(self.last_event_id, event.event_id)
         if len(self.seen) > 10 * BUFFER:
             self.seen.popitem(last=False)
-        cork = self._turn()
+        cork = not at_once or bool(self._corked)  # kept-back frames go first: a console's order is kept
         by_role: dict[str, Rendered | None] = {}
         reached: list[Stream] = []
         for stream in list(self.streams.values()):
@@ -98,22 +97,18 @@ class Hub:
                 continue
             frame = frame or rendered.stamp(seq, stream.principal.name)
             if cork and conn not in self._corked:
-                conn.cork()
-                self._corked.add(conn)
+                self._cork(conn)
             if not conn.offer(frame):
                 self._cut_off(stream, conn)
         return frame is not None
 
-    def _turn(self) -> bool:
-        """Whether an event was already published in this turn of the event loop (then frames wait)."""
-        if self._in_turn:
-            return True
-        self._in_turn = True
-        asyncio.get_running_loop().call_soon(self._flush)
-        return False
+    def _cork(self, conn: Connection) -> None:
+        if not self._corked:
+            asyncio.get_running_loop().call_soon(self._flush)
+        conn.cork()
+        self._corked.add(conn)
 
     def _flush(self) -> None:
-        self._in_turn = False
         corked, self._corked = self._corked, set()
         for conn in corked:
             conn.flush()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,13 @@ log = logging.getLogger(__name__)
 INCIDENTS = uuid.UUID("6f1c2b9e-4d0a-5c8e-9b7f-3a2d1e0c4b5a")
 
 
+class Storing:
+    """How many new calls are between their match and their push on this instance."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """The call path's collaborators, built once per application."""
@@ -46,6 +53,7 @@ class Pipeline:
     live: LiveIndex
     hub: Hub
     degraded: Degraded
+    storing: Storing = field(default_factory=Storing)
 
     async def receive(self, call: CallIn, arrived: float | None = None) -> tuple[StoredCall, bool]:
         """A new call (True) or the stored one for a retry (False); `arrived` (perf_counter) dates it."""
@@ -72,11 +80,14 @@ class Pipeline:
             matched.region_wkb if matched else None,
         )
         clock.lap("match")
+        self.storing.count += 1
         try:
             return await self._store(new, clock)
         except StorageUnavailable:
             self.degraded.publish(new)
             raise
+        finally:
+            self.storing.count -= 1
 
     async def _store(self, new: NewCall, clock: CallClock) -> tuple[StoredCall, bool]:
         # Two round trips: the detections look-back, then one statement that commits the call with its event.
@@ -89,7 +100,10 @@ class Pipeline:
             clock.lap("commit")
             if event is None:
                 return await call_store.get(conn, new.call_id), False
-            self.hub.publish(event)
+            # Alone, the call goes to each console as its frame is stamped, so the first consoles read while
+            # the rest are stamped. With others on the way, frames go out back to back at the end of the
+            # turn: interleaved sends cost more CPU (calls bench, 200 consoles: fan-out 8.8 ms against 7.2).
+            self.hub.publish(event, at_once=self.storing.count == 1)
             clock.lap("fanout")
             self.hub.after_writes(clock.written)
         return stored, True

@@ -1,4 +1,4 @@
-"""The hub sends a lone event at once and the events of one turn of the event loop in one send per console."""
+"""The hub sends an event at once when asked, and otherwise the events of one loop turn in one send each."""
 
 from __future__ import annotations
 
@@ -50,34 +50,42 @@ def sends(transports: list[Transport]) -> list[int]:
     return [len(t.writes) for t in transports]
 
 
-async def test_a_lone_event_is_sent_without_waiting_for_the_turn_to_end() -> None:
+async def test_an_event_at_once_goes_out_before_the_turn_ends() -> None:
     hub, transports = await hub_with_consoles(2)
     assert sends(transports) == [1, 1]  # hello
-    hub.publish(event(1))
+    hub.publish(event(1), at_once=True)
     assert sends(transports) == [2, 2]
-    await asyncio.sleep(0)
-    hub.publish(event(2))  # a later turn: at once again
-    assert sends(transports) == [3, 3]
-    assert all(b'"call_id":"113-2"' in t.writes[2] for t in transports)
+    assert all(b'"call_id":"113-1"' in t.writes[1] for t in transports)
 
 
-async def test_the_events_of_one_turn_after_the_first_share_one_send_per_console() -> None:
+async def test_the_events_of_one_turn_share_one_send_per_console() -> None:
     hub, transports = await hub_with_consoles(2)
     for event_id in (1, 2, 3):
         hub.publish(event(event_id))
-    assert sends(transports) == [2, 2]  # the first went out; the others wait for the turn to end
+    assert sends(transports) == [1, 1]  # kept back until the turn ends
     await asyncio.sleep(0)
-    assert sends(transports) == [3, 3]
+    assert sends(transports) == [2, 2]
     for transport in transports:
-        burst = transport.writes[2]
-        assert b'"seq":2,' in burst and b'"seq":3,' in burst
-        assert burst.index(b'"call_id":"113-2"') < burst.index(b'"call_id":"113-3"')
+        burst = transport.writes[1]
+        seqs = [burst.index(b'"seq":%d,' % seq) for seq in (1, 2, 3)]
+        calls = [burst.index(b'"call_id":"113-%d"' % seq) for seq in (1, 2, 3)]
+        assert seqs == sorted(seqs) and calls == sorted(calls)
+
+
+async def test_an_event_at_once_waits_behind_frames_kept_back_in_the_same_turn() -> None:
+    hub, transports = await hub_with_consoles(1)
+    hub.publish(event(1))
+    hub.publish(event(2), at_once=True)
+    assert sends(transports) == [1]  # sent alone it would overtake seq 1
+    await asyncio.sleep(0)
+    burst = transports[0].writes[1]
+    assert burst.index(b'"call_id":"113-1"') < burst.index(b'"call_id":"113-2"')
 
 
 async def test_after_writes_waits_for_frames_kept_back_and_not_otherwise() -> None:
     hub, transports = await hub_with_consoles(1)
     seen: list[int] = []
-    hub.publish(event(1))
+    hub.publish(event(1), at_once=True)
     hub.after_writes(lambda: seen.append(len(transports[0].writes)))
     assert seen == [2]  # nothing kept back: at once
     hub.publish(event(2))
