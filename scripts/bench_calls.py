@@ -37,7 +37,7 @@ async def _consoles(url: str, tokens: list[str], ready: Any, stop: Any, out: Any
 
     async def one(session: aiohttp.ClientSession, token: str) -> None:
         # aiohttp's compiled frame reader: 200 consoles in one process must not make the client the slowest
-        # part (websockets' reader added 3-4 ms to every call's last console, against the same server).
+        # part (websockets' reader added 3-6 ms to every call's last console, against the same server).
         async with session.ws_connect(
             f"{url}/v1/consoles/ws?access_token={token}", compress=0, max_msg_size=2**22
         ) as ws:
@@ -323,7 +323,7 @@ def _print(report: dict[str, Any]) -> None:
     phases = report["steady"]["server_phases_ms"]
     print(
         "srv by phase at the first rate, p50 ms: "
-        + ", ".join(f"{k} {v['p50']:.2f}" for k, v in phases.items())
+        + ", ".join(f"{k} {v.get('p50', math.nan):.2f}" for k, v in phases.items())
     )
     print(
         f"(ms from the webhook request being sent; srv: request arrival to the last frame written; bare: a "
