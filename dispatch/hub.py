@@ -42,6 +42,7 @@ class Hub:
         self.replays = Replays(settings, policy, auditor)
         self.streams: dict[str, Stream] = {}
         self.connected = 0  # connections attached and not yet detached
+        metrics.consoles.set_function(lambda: self.connected)
         self.seen: OrderedDict[int, None] = OrderedDict()
         self.last_event_id = 0  # highest stored event published here
         # Every event up to this id was announced to this instance (confirmed by the listener), so a catch-up
@@ -165,7 +166,6 @@ class Hub:
         conn.fresh = stream.pending is not None
         stream.connections.add(conn)
         self.connected += 1
-        self.metrics.consoles.inc()
         hello = control(
             "hello", stream.seq, console=principal.name, agency=principal.role, areas=sorted(principal.areas)
         )
@@ -191,7 +191,6 @@ class Hub:
         if conn.release is not None:
             conn.release.cancel()
         self.connected -= 1
-        self.metrics.consoles.dec()
         stream.idle_since = time.monotonic()
 
     def start_at(self, event_id: int) -> None:

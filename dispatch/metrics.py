@@ -39,7 +39,9 @@ class Metrics:
         self.cameras = Gauge(
             "callsight_index_cameras", "Cameras in the in-process index", registry=self.registry
         )
-        self.consoles = Gauge("callsight_consoles", "Connected console streams", registry=self.registry)
+        self.consoles = Gauge(
+            "callsight_consoles", "Console connections attached to the hub", registry=self.registry
+        )
         self.events = Counter(
             "callsight_events_published", "Events sent to consoles", ["type"], registry=self.registry
         )

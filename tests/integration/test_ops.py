@@ -46,6 +46,15 @@ async def test_a_pushed_call_is_timed_in_phases_that_add_up_to_its_push_time(cli
     assert sum(laps) == pytest.approx(samples[("callsight_call_push_seconds_sum", None)])
 
 
+async def test_the_consoles_gauge_counts_attached_connections(client: Client) -> None:
+    police, fire = await console(client, "police"), await console(client, "fire")
+    text = await (await client.get("/metrics")).text()
+    gauge = next(f for f in text_string_to_metric_families(text) if f.name == "callsight_consoles")
+    assert gauge.samples[0].value == 2
+    await police.close()
+    await fire.close()
+
+
 async def test_openapi_lists_every_endpoint_with_schemas(client: Client) -> None:
     doc = await (await client.get("/openapi.json")).json()
     assert doc["openapi"].startswith("3.1")
