@@ -20,7 +20,7 @@ from dispatch.metrics import Metrics
 from dispatch.replay import Replays, delivered_action
 from dispatch.settings import Settings
 from dispatch.storage.events import Event
-from dispatch.streams import BUFFER, HOLD_S, Connection, Stream
+from dispatch.streams import BUFFER, HOLD_S, Connection, KeptEvents, Stream
 
 log = logging.getLogger(__name__)
 CLOSE_TOO_SLOW = 4008
@@ -41,6 +41,7 @@ class Hub:
         self.replay = replay
         self.replays = Replays(settings, policy, auditor)
         self.streams: dict[str, Stream] = {}
+        self.kept = KeptEvents()
         self.connected = 0  # connections attached and not yet detached
         metrics.consoles.set_function(lambda: self.connected)
         self.seen: OrderedDict[int, None] = OrderedDict()
@@ -161,7 +162,7 @@ class Hub:
         """Adds a held connection to its token's stream (created on first use); see `resume`."""
         stream = self.streams.get(principal.token_id)
         if stream is None:
-            stream = self.streams[principal.token_id] = Stream(principal, fresh=True)
+            stream = self.streams[principal.token_id] = Stream(principal, fresh=True, kept=self.kept)
         conn = Connection(ws, transport, self.settings.console_buffer_bytes, stream.seq)
         conn.fresh = stream.pending is not None
         stream.connections.add(conn)
@@ -269,7 +270,7 @@ class Hub:
             log.exception("resume from the events table failed; the console gets reset")
             missed = []
         pending, stream.pending = stream.pending or [], None
-        stream.seq = max(stream.seq, after_seq)
+        stream.continue_after(after_seq)
         for event in sorted({e.event_id: e for e in [*missed, *pending]}.values(), key=lambda e: e.event_id):
             if event.event_id > after_event_id:
                 self._record_for(stream, event)
@@ -318,6 +319,7 @@ class Hub:
                         self._cut_off(stream, conn)
             if not stream.connections and now - stream.idle_since > self.settings.resume_window_s:
                 del self.streams[stream.principal.token_id]
+                stream.drop()
 
     async def run_heartbeats(self) -> None:
         """Heartbeats until cancelled."""
@@ -329,7 +331,10 @@ class Hub:
     def revoke(self, token_id: str) -> None:
         """Disconnects a revoked token's consoles at once and forgets its stream."""
         stream = self.streams.pop(token_id, None)
-        for conn in list(stream.connections if stream else ()):
+        if stream is None:
+            return
+        stream.drop()
+        for conn in list(stream.connections):
             asyncio.get_running_loop().create_task(
                 conn.ws.close(code=CLOSE_REVOKED, message=b"token revoked")
             )

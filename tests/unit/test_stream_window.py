@@ -1,0 +1,82 @@
+"""A console's recent window: consecutive seqs over a ring of event ids, each event kept once for all."""
+
+from __future__ import annotations
+
+import gc
+import uuid
+from datetime import UTC, datetime
+
+from dispatch.auth.tokens import Principal
+from dispatch.storage.events import Event
+from dispatch.streams import BUFFER, KeptEvents, Stream
+
+
+def event(event_id: int) -> Event:
+    payload = {"incident": {"call_id": f"113-{event_id}"}, "cameras": [], "detections": []}
+    return Event(event_id, datetime.now(UTC), "incident.opened", uuid.uuid4(), "113", None, payload)
+
+
+def stream(kept: KeptEvents, name: str = "police-1") -> Stream:
+    return Stream(Principal(name, "police", frozenset(), f"token-{name}"), fresh=False, kept=kept)
+
+
+def ids(items: list[tuple[int, Event]]) -> list[tuple[int, int]]:
+    return [(seq, e.event_id) for seq, e in items]
+
+
+def test_seqs_count_up_and_a_repeat_gets_none() -> None:
+    window = stream(KeptEvents())
+    assert [window.record(event(n)) for n in (10, 11, 12)] == [1, 2, 3]
+    assert window.record(event(11)) is None
+    assert ids(window.since(1)) == [(2, 11), (3, 12)]
+    assert window.holds(0) and window.holds(3) and not window.holds(4)
+
+
+def test_past_the_buffer_the_oldest_leave_and_seqs_still_match_their_events() -> None:
+    kept = KeptEvents()
+    window = stream(kept)
+    for n in range(1, BUFFER + 4):
+        window.record(event(1000 + n))
+    assert window.seq == BUFFER + 3
+    assert not window.holds(2) and window.holds(3)
+    assert ids(window.since(BUFFER + 1)) == [(BUFFER + 2, 1000 + BUFFER + 2), (BUFFER + 3, 1000 + BUFFER + 3)]
+    assert ids(window.since(0))[0] == (4, 1004)  # everything still kept, from the oldest
+    assert len(kept) == BUFFER
+    assert window.record(event(1001)) == BUFFER + 4  # left the window: new to this console again
+
+
+def test_an_event_is_kept_until_the_last_console_holding_it_lets_go() -> None:
+    kept = KeptEvents()
+    first, second = stream(kept, "a"), stream(kept, "b")
+    shared = event(7)
+    first.record(shared)
+    second.record(shared)
+    second.record(event(8))
+    first.drop()
+    assert len(kept) == 2 and ids(second.since(0)) == [(1, 7), (2, 8)]
+    second.drop()
+    assert len(kept) == 0
+    assert first.record(event(9)) is None  # a dropped stream is routed nothing
+
+
+def test_numbering_on_after_another_instance_forgets_what_it_cannot_number() -> None:
+    kept = KeptEvents()
+    window = stream(kept)
+    window.record(event(1))
+    window.continue_after(40)
+    assert len(kept) == 0 and window.holds(40) and not window.holds(39)
+    assert window.record(event(2)) == 41
+    assert ids(window.since(40)) == [(41, 2)]
+    window.continue_after(12)  # behind: nothing changes
+    assert window.seq == 41 and ids(window.since(0)) == [(41, 2)]
+
+
+def test_consoles_hold_no_reference_the_collector_walks() -> None:
+    # One reference per event however many consoles got it: a full collection then costs the same for 200
+    # consoles as for one.
+    kept = KeptEvents()
+    windows = [stream(kept, f"console-{n}") for n in range(50)]
+    shared = event(1)
+    for window in windows:
+        window.record(shared)
+    assert len(gc.get_referrers(shared)) == 1
