@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import multiprocessing as mp
@@ -66,6 +67,7 @@ async def _consoles(url: str, tokens: list[str], ready: Any, stop: Any, out: Any
 
 
 def _console_process(url: str, tokens: list[str], ready: Any, stop: Any, out: Any) -> None:
+    gc.disable()  # a measuring process must not pause (collections took up to 16 ms); it keeps no cycles
     asyncio.run(_consoles(url, tokens, ready, stop, out))
 
 
@@ -163,7 +165,11 @@ async def _phases(url: str, phases: list[tuple[float, float]], label: str) -> li
     done = []
     for rate, seconds in phases:
         before = await _push_histograms(url)
-        sent = await _post_at(url, rate, seconds, f"{label}{run}-{rate:g}")
+        gc.disable()  # the poster's full collections took up to 130 ms, delaying requests already timed
+        try:
+            sent = await _post_at(url, rate, seconds, f"{label}{run}-{rate:g}")
+        finally:
+            gc.enable()
         await asyncio.sleep(1.0)
         after = await _push_histograms(url)
         server = {name: _server_side(before.get(name, {}), buckets) for name, buckets in after.items()}
