@@ -116,7 +116,7 @@ class KeptEvents:
     """The events that some console's recent window holds, each kept once for all consoles that hold it.
 
     Consoles hold ids in arrays the collector never walks: a reference per console and event (a million at
-    200 consoles) cost 25-130 ms per full collection, the calls benchmark's p99."""
+    200 consoles) made each full collection stop the service for 150-350 ms, the calls benchmark's p99."""
 
     def __init__(self) -> None:
         self._events: dict[int, Event] = {}
@@ -152,13 +152,13 @@ class Stream:
         self.subscription = Subscription()
         self.seq = 0
         self._kept = kept
-        # The ids of the last `held` seqs, a ring in seq order from seq `_base` + 1 (seqs are consecutive).
+        # The ids of the last `_count` seqs, a ring in seq order from seq `_base` + 1 (seqs are consecutive).
         self._ids = array("q")
         self._base = 0
-        self.held = 0
+        self._count = 0
         # The same ids for lookup: a dict of ints, which the collector does not track.
         self._delivered: dict[int, None] = {}
-        self.dropped = False
+        self._dropped = False
         self.connections: set[Connection] = set()
         # New on this instance: events are kept back until the first resume says where the console was.
         self.pending: list[Event] | None = [] if fresh else None
@@ -169,13 +169,13 @@ class Stream:
 
     def record(self, event: Event) -> int | None:
         """The seq for a newly delivered event, or None when this stream already delivered it."""
-        if self.dropped or event.event_id in self._delivered:
+        if self._dropped or event.event_id in self._delivered:
             return None
         self.seq += 1
         slot = (self.seq - self._base - 1) % BUFFER
-        if self.held < BUFFER:
+        if self._count < BUFFER:
             self._ids.append(event.event_id)
-            self.held += 1
+            self._count += 1
         else:  # the oldest leaves
             del self._delivered[self._ids[slot]]
             self._kept.release(self._ids[slot])
@@ -194,18 +194,18 @@ class Stream:
     def drop(self) -> None:
         """Lets go of every kept event for good: the hub routes nothing more to this stream."""
         self._forget()
-        self.dropped = True
+        self._dropped = True
 
     def _forget(self) -> None:
         for event_id in self._delivered:
             self._kept.release(event_id)
         self._delivered.clear()
         self._ids = array("q")
-        self._base, self.held = self.seq, 0
+        self._base, self._count = self.seq, 0
 
     def since(self, after_seq: int) -> list[tuple[int, Event]]:
         """Recent events after a seq with their seqs, oldest first."""
-        first = max(after_seq, self.seq - self.held) + 1
+        first = max(after_seq, self.seq - self._count) + 1
         return [
             (seq, self._kept[self._ids[(seq - self._base - 1) % BUFFER]])
             for seq in range(first, self.seq + 1)
@@ -213,4 +213,4 @@ class Stream:
 
     def holds(self, after_seq: int) -> bool:
         """Whether everything after `after_seq` is still kept."""
-        return self.seq >= after_seq >= self.seq - self.held
+        return self.seq >= after_seq >= self.seq - self._count
