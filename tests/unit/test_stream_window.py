@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 from dispatch.auth.tokens import Principal
 from dispatch.storage.events import Event
 from dispatch.streams import BUFFER, KeptEvents, Stream
+from tests.unit.test_hub_turns import event as turn_event
+from tests.unit.test_hub_turns import hub_with_consoles
+from tests.unit.test_streams import Socket
 
 
 def event(event_id: int) -> Event:
@@ -80,3 +85,21 @@ def test_consoles_hold_no_reference_the_collector_walks() -> None:
     for window in windows:
         window.record(shared)
     assert len(gc.get_referrers(shared)) == 1
+
+
+async def test_the_hub_lets_go_of_a_revoked_or_expired_streams_events() -> None:
+    hub, _ = await hub_with_consoles(2)
+    for event_id in (1, 2, 3):
+        hub.publish(turn_event(event_id))
+    assert len(hub.kept) == 3
+    first, second = list(hub.streams.values())
+    revoked = next(iter(first.connections)).ws
+    hub.revoke(first.principal.token_id)
+    await asyncio.sleep(0)
+    assert cast(Socket, revoked).closed_with == 4001
+    assert len(hub.kept) == 3  # the other console still holds them
+    for conn in list(second.connections):
+        hub.detach(second, conn)
+    second.idle_since -= hub.settings.resume_window_s + 1
+    hub.heartbeats()
+    assert not hub.streams and len(hub.kept) == 0

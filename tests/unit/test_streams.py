@@ -29,6 +29,10 @@ class Transport:
 
 class Socket:
     compress = 0
+    closed_with: int | None = None
+
+    async def close(self, code: int, message: bytes = b"") -> None:
+        self.closed_with = code
 
 
 def connection(limit: int = 1 << 20) -> tuple[Connection, Transport]:
