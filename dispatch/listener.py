@@ -59,9 +59,12 @@ class Listener:
         self.connected.set()
         if not first:
             await self.on_reconnect()
+        # asyncio.timeout, not wait_for: on Python 3.11, wait_for returns the result of a call that completes
+        # as the task is cancelled and drops the cancellation, so shutdown waited on this loop for ever.
         while not lost.is_set():
             try:
-                await asyncio.wait_for(lost.wait(), timeout=5.0)
+                async with asyncio.timeout(5.0):
+                    await lost.wait()
             except TimeoutError:
                 healthy = self.checkpoint()
                 if not await _alive(conn):
@@ -79,7 +82,8 @@ def _adapter(callback: Callback) -> Callable[[object, int, str, str], None]:
 async def _alive(conn: asyncpg.Connection) -> bool:
     # A silent network loss raises no termination event: probe the connection now and then.
     try:
-        await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=3.0)
+        async with asyncio.timeout(3.0):
+            await conn.fetchval("SELECT 1")
         return True
     except (*UNAVAILABLE, asyncpg.PostgresError):
         return False
@@ -87,6 +91,7 @@ async def _alive(conn: asyncpg.Connection) -> bool:
 
 async def _close(conn: asyncpg.Connection) -> None:
     try:
-        await asyncio.wait_for(conn.close(), timeout=2.0)
+        async with asyncio.timeout(2.0):
+            await conn.close()
     except (*UNAVAILABLE, asyncpg.PostgresError):
         conn.terminate()
