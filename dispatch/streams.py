@@ -152,10 +152,9 @@ class Stream:
         self.subscription = Subscription()
         self.seq = 0
         self._kept = kept
-        # The ids of the last `_count` seqs, a ring in seq order from seq `_base` + 1 (seqs are consecutive).
+        # The ids of the last len(_ids) seqs, a ring in seq order from seq `_base` + 1 (seqs are consecutive).
         self._ids = array("q")
         self._base = 0
-        self._count = 0
         # The same ids for lookup: a dict of ints, which the collector does not track.
         self._delivered: dict[int, None] = {}
         self._dropped = False
@@ -173,9 +172,8 @@ class Stream:
             return None
         self.seq += 1
         slot = (self.seq - self._base - 1) % BUFFER
-        if self._count < BUFFER:
+        if len(self._ids) < BUFFER:
             self._ids.append(event.event_id)
-            self._count += 1
         else:  # the oldest leaves
             del self._delivered[self._ids[slot]]
             self._kept.release(self._ids[slot])
@@ -201,11 +199,11 @@ class Stream:
             self._kept.release(event_id)
         self._delivered.clear()
         self._ids = array("q")
-        self._base, self._count = self.seq, 0
+        self._base = self.seq
 
     def since(self, after_seq: int) -> list[tuple[int, Event]]:
         """Recent events after a seq with their seqs, oldest first."""
-        first = max(after_seq, self.seq - self._count) + 1
+        first = max(after_seq, self.seq - len(self._ids)) + 1
         return [
             (seq, self._kept[self._ids[(seq - self._base - 1) % BUFFER]])
             for seq in range(first, self.seq + 1)
@@ -213,4 +211,4 @@ class Stream:
 
     def holds(self, after_seq: int) -> bool:
         """Whether everything after `after_seq` is still kept."""
-        return self.seq >= after_seq >= self.seq - self._count
+        return self.seq >= after_seq >= self.seq - len(self._ids)

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import uuid
-from datetime import UTC, datetime
 from typing import cast
 
 from dispatch.auth.tokens import Principal
 from dispatch.storage.events import Event
 from dispatch.streams import BUFFER, KeptEvents, Stream
-from tests.unit.test_hub_turns import event as turn_event
-from tests.unit.test_hub_turns import hub_with_consoles
+from tests.unit.test_hub_turns import event, hub_with_consoles
 from tests.unit.test_streams import Socket
-
-
-def event(event_id: int) -> Event:
-    payload = {"incident": {"call_id": f"113-{event_id}"}, "cameras": [], "detections": []}
-    return Event(event_id, datetime.now(UTC), "incident.opened", uuid.uuid4(), "113", None, payload)
 
 
 def stream(kept: KeptEvents, name: str = "police-1") -> Stream:
@@ -90,7 +82,7 @@ def test_consoles_hold_no_reference_the_collector_walks() -> None:
 async def test_the_hub_lets_go_of_a_revoked_or_expired_streams_events() -> None:
     hub, _ = await hub_with_consoles(2)
     for event_id in (1, 2, 3):
-        hub.publish(turn_event(event_id))
+        hub.publish(event(event_id))
     assert len(hub.kept) == 3
     first, second = list(hub.streams.values())
     revoked = next(iter(first.connections)).ws
