@@ -34,6 +34,7 @@ from dispatch.storage import access as access_store
 from dispatch.storage import cameras as camera_store
 from dispatch.storage import events as event_store
 from dispatch.storage.db import StorageUnavailable, connection, create_pool
+from dispatch.storage.detections import plan_recent
 from geo.crs import Projector
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,19 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[BACKENDS] = set()
     app[POOL] = await create_pool(settings.dsn, settings.db_pool_min, settings.db_pool_max, app[BACKENDS])
+    await _plan_lookbacks(app[POOL], settings)
     yield
     await app[POOL].close()
+
+
+async def _plan_lookbacks(pool: asyncpg.Pool, settings: Settings) -> None:
+    # The connections opened at start; one opened later under load plans its own, a call at a time.
+    held = [await pool.acquire() for _ in range(settings.db_pool_min)]
+    try:
+        await asyncio.gather(*(plan_recent(conn, settings.max_cameras) for conn in held))
+    finally:
+        for conn in held:
+            await pool.release(conn)
 
 
 async def _stopping(tasks: list[asyncio.Task[None]]) -> None:

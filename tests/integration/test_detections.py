@@ -11,9 +11,10 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from dispatch.app import create_app
-from dispatch.context import INDEX
+from dispatch.context import INDEX, POOL
 from dispatch.detections.hook import DETECTIONS_HOOK
 from dispatch.detections.model import DetectionIn, to_record
 from dispatch.http import detections
@@ -237,6 +238,31 @@ async def test_recent_merges_many_cameras_like_a_plain_sort(db: Any) -> None:
     for limit in (1, 9, 40, 500):
         got = await store.recent(db, [*cams, "K05", "UNSEEN"], since, limit)
         assert [d["detection_id"] for d in got] == [i.detection_id for i in expected[:limit]]
+
+
+LOOKBACK_PLANS = """SELECT generic_plans, custom_plans FROM pg_prepared_statements
+    WHERE statement LIKE '%FROM detections WHERE camera_id = (SELECT%' AND statement NOT LIKE '%pg_prepared%'
+    ORDER BY length(statement)"""
+
+
+async def test_lookback_statements_are_planned_before_any_call_uses_them(db: Any) -> None:
+    await store.plan_recent(db, 50)
+    plans = await db.fetch(LOOKBACK_PLANS)
+    assert len(plans) == 7  # 8, 16, ... 56 branches
+    assert all(tuple(plan) == (1, 5) for plan in plans)  # the generic plan is built and kept
+    await store.insert_many(db, [model("p1", "A", NOW)])
+    got = await store.recent(db, ["A", "B"], NOW - timedelta(minutes=1), 5)
+    assert [d["detection_id"] for d in got] == ["p1"]
+    assert tuple((await db.fetch(LOOKBACK_PLANS))[0]) == (2, 5)  # the call planned nothing
+
+
+async def test_the_service_starts_with_its_lookback_plans_kept(settings: Settings) -> None:
+    # One pooled connection, so the one acquired here is the one planned at start.
+    one = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 1})
+    application = create_app(one)
+    async with TestClient(TestServer(application)), application[POOL].acquire() as conn:
+        plans = await conn.fetch(LOOKBACK_PLANS)
+    assert len(plans) == 7 and all(plan["generic_plans"] == 1 for plan in plans)
 
 
 async def test_stored_detections_read_back_exactly_as_posted(db: Any) -> None:
