@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -177,24 +178,42 @@ def _start_service(db: str, port: int, cores: set[int] | None) -> subprocess.Pop
     return process
 
 
-async def _phases(url: str, phases: list[tuple[float, float]], label: str) -> list[dict[str, Any]]:
-    """Posts calls at each (rate, seconds) in turn; the service's push histogram is read around each."""
+@dataclass(frozen=True)
+class Target:
+    """A server under measurement: where it listens, its process, and the prefix of its call ids."""
+
+    url: str
+    pid: int
+    label: str
+
+
+def _cpu_s(pid: int) -> float:
+    """The CPU seconds (user and system, all threads) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _phases(target: Target, phases: list[tuple[float, float]]) -> list[dict[str, Any]]:
+    """Posts calls at each (rate, seconds) in turn; the service's push histogram and the server's CPU time are
+    read around each."""
+    url, label = target.url, target.label
     run = int(time.time())  # call ids unique per run: the bench database is kept between runs
     # Not measured: the first calls after start pay once for what a running service has done already (each new
     # database session loads PostGIS; the first statements are planned), 10 ms and more for a few calls.
     await _post_at(url, phases[0][0], WARM_UP_S, f"{label}{run}-warm")
     done = []
     for rate, seconds in phases:
-        before = await _push_histograms(url)
+        before, cpu = await _push_histograms(url), _cpu_s(target.pid)
         gc.disable()  # the poster's full collections took up to 130 ms, delaying requests already timed
         try:
             sent = await _post_at(url, rate, seconds, f"{label}{run}-{rate:g}")
         finally:
             gc.enable()
         await asyncio.sleep(1.0)
+        cpu_ms = (_cpu_s(target.pid) - cpu) * 1000 / len(sent)
         after = await _push_histograms(url)
         server = {name: _server_side(before.get(name, {}), buckets) for name, buckets in after.items()}
-        done.append({"rate": rate, "sent": sent, "server": server})
+        done.append({"rate": rate, "sent": sent, "server": server, "cpu_ms_per_call": cpu_ms})
     return done
 
 
@@ -236,17 +255,17 @@ def _server_side(before: dict[float, float], after: dict[float, float]) -> dict[
 
 
 def _with_consoles(
-    url: str, tokens: list[str], phases: list[tuple[float, float]], label: str, cores: set[int] | None
+    target: Target, tokens: list[str], phases: list[tuple[float, float]], cores: set[int] | None
 ) -> tuple[list[dict[str, Any]], dict[str, list[float]], str, float]:
     """Connects the consoles in a child process, runs the phases, and gathers what each console received."""
     ready, out, stop = mp.Queue(), mp.Queue(), mp.Event()
-    args = (url.replace("http", "ws"), tokens, ready, stop, out, cores)
+    args = (target.url.replace("http", "ws"), tokens, ready, stop, out, cores)
     child = mp.Process(target=_console_process, args=args)
     child.start()
     try:
         for _ in tokens:
             ready.get(timeout=60)
-        done = asyncio.run(_phases(url, phases, label))
+        done = asyncio.run(_phases(target, phases))
         time.sleep(1.0)
         stop.set()
         received, sample, size = out.get(timeout=60)
@@ -284,12 +303,19 @@ def _baseline(
         os.sched_setaffinity(server.pid, placement[0])
     try:
         _wait_for_port(port)
-        url = f"http://127.0.0.1:{port}"
-        done, received, _, _ = _with_consoles(url, tokens, phases, "b", placement and placement[1])
+        bare = Target(f"http://127.0.0.1:{port}", server.pid, "b")
+        done, received, _, _ = _with_consoles(bare, tokens, phases, placement and placement[1])
     finally:
         server.terminate()
         server.wait(timeout=15)
-    return [{"rate": d["rate"], **_latencies(d["sent"], received, len(tokens))} for d in done]
+    return [
+        {
+            "rate": d["rate"],
+            "cpu_ms_per_call": d["cpu_ms_per_call"],
+            **_latencies(d["sent"], received, len(tokens)),
+        }
+        for d in done
+    ]
 
 
 def main() -> None:
@@ -312,8 +338,8 @@ def main() -> None:
     tokens = [issue(TOKEN_KEY.encode(), "police", 3600, None, f"bench-{n}") for n in range(args.consoles)]
     phases = [(args.rate, args.seconds), *((rate, args.ramp_seconds) for rate in args.ramp)]
     try:
-        url = f"http://127.0.0.1:{port}"
-        done, received, sample, size = _with_consoles(url, tokens, phases, "s", placement and placement[1])
+        target = Target(f"http://127.0.0.1:{port}", service.pid, "s")
+        done, received, sample, size = _with_consoles(target, tokens, phases, placement and placement[1])
     finally:
         service.terminate()
         service.wait(timeout=15)
@@ -324,6 +350,7 @@ def main() -> None:
             "rate": d["rate"],
             "server_ms": d["server"].pop("push", {}),
             "server_phases_ms": d["server"],
+            "cpu_ms_per_call": d["cpu_ms_per_call"],
             **_latencies(d["sent"], received, len(tokens)),
         }
         for d in done
@@ -347,7 +374,18 @@ def _print(report: dict[str, Any]) -> None:
         f"frames of {report['frame_bytes']} bytes, "
         + ("server and consoles on cores of their own" if report["pinned"] else "placed by the scheduler")
     )
-    heads = ("rate/s", "calls", "to all", "all p50", "all p99", "1st p50", "1st p99", "srv p50", "srv p99")
+    heads = (
+        "rate/s",
+        "calls",
+        "to all",
+        "all p50",
+        "all p99",
+        "1st p50",
+        "1st p99",
+        "srv p50",
+        "srv p99",
+        "cpu/call",
+    )
     print(" ".join(f"{h:>8}" for h in heads))
     for name, row in [
         ("", report["steady"]),
@@ -358,7 +396,7 @@ def _print(report: dict[str, Any]) -> None:
         print(
             f"{row['rate']:>7.0f} {row['calls']:>6} {row['delivered_to_all']:>7} {a['p50']:>8.1f} "
             f"{a['p99']:>8.1f} {f['p50']:>8.1f} {f['p99']:>8.1f} {srv.get('p50', math.nan):>8.2f} "
-            f"{srv.get('p99', math.nan):>8.2f} {name}"
+            f"{srv.get('p99', math.nan):>8.2f} {row['cpu_ms_per_call']:>8.2f} {name}"
         )
     steady, bare = report["steady"]["all_consoles_ms"], report["baseline"][0]["all_consoles_ms"]
     phases = report["steady"]["server_phases_ms"]
@@ -368,7 +406,8 @@ def _print(report: dict[str, Any]) -> None:
     )
     print(
         f"(ms from the webhook request being sent; srv: request arrival to the last frame written; bare: a "
-        f"fan-out server without storage, same consoles and frame)\nall-consoles ratio to bare: "
+        f"fan-out server without storage, same consoles and frame; cpu/call: the server's CPU ms per call)\n"
+        f"all-consoles ratio to bare: "
         f"p50 {steady['p50'] / bare['p50']:.2f}x, p99 {steady['p99'] / bare['p99']:.2f}x\n"
         f"highest rate held (every console got every call, all-consoles p99 < 100 ms): "
         f"service {report['held']['service']:g}/s, bare {report['held']['bare']:g}/s"
