@@ -77,11 +77,8 @@ async def _consoles(url: str, tokens: list[str], ready: Any, stop: Any, out: Any
     out.put((received, median, sum(map(len, by_size)) / max(1, len(by_size))))
 
 
-def _console_process(
-    url: str, tokens: list[str], ready: Any, stop: Any, out: Any, cores: set[int] | None
-) -> None:
-    if cores:
-        os.sched_setaffinity(0, cores)
+def _console_process(url: str, tokens: list[str], ready: Any, stop: Any, out: Any, cores: Cores) -> None:
+    _pin(0, cores)
     gc.disable()  # a measuring process must not pause (collections took up to 16 ms); it keeps no cycles
     asyncio.run(_consoles(url, tokens, ready, stop, out))
 
@@ -158,13 +155,21 @@ def _prepare_database(dsn_base: str) -> str:
     return url
 
 
-def _placement(pin: bool) -> tuple[set[int], set[int]] | None:
+Cores = set[int] | None  # None: where the scheduler puts it
+
+
+def _placement(pin: bool) -> tuple[Cores, Cores]:
     """The server's core and the consoles' core, when pinning and there are two to choose from."""
     cores = sorted(os.sched_getaffinity(0))
-    return ({cores[0]}, {cores[1]}) if pin and len(cores) >= 2 else None
+    return ({cores[0]}, {cores[1]}) if pin and len(cores) >= 2 else (None, None)
 
 
-def _start_service(db: str, port: int, cores: set[int] | None) -> subprocess.Popen[bytes]:
+def _pin(pid: int, cores: Cores) -> None:
+    if cores:
+        os.sched_setaffinity(pid, cores)
+
+
+def _start_service(db: str, port: int, cores: Cores) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CALLSIGHT_DATABASE_URL": db,
@@ -175,8 +180,7 @@ def _start_service(db: str, port: int, cores: set[int] | None) -> subprocess.Pop
         "CALLSIGHT_CONSOLE_BUFFER_BYTES": str(2**30),
     }
     process = subprocess.Popen([str(Path(sys.executable).parent / "callsight"), "serve"], env=env)
-    if cores:
-        os.sched_setaffinity(process.pid, cores)
+    _pin(process.pid, cores)
     _wait_for_port(port)
     time.sleep(1.0)
     return process
@@ -259,7 +263,7 @@ def _server_side(before: dict[float, float], after: dict[float, float]) -> dict[
 
 
 def _with_consoles(
-    target: Target, tokens: list[str], phases: list[tuple[float, float]], cores: set[int] | None
+    target: Target, tokens: list[str], phases: list[tuple[float, float]], cores: Cores
 ) -> tuple[list[dict[str, Any]], dict[str, list[float]], str, float]:
     """Connects the consoles in a child process, runs the phases, and gathers what each console received."""
     ready, out, stop = mp.Queue(), mp.Queue(), mp.Event()
@@ -293,7 +297,7 @@ def _baseline(
     tokens: list[str],
     sample: str,
     phases: list[tuple[float, float]],
-    placement: tuple[set[int], set[int]] | None,
+    placement: tuple[Cores, Cores],
 ) -> list[dict[str, Any]]:
     """The same phases against the bare fan-out server, with the service's own frame: the machine's own
     ceiling, measured in the same run."""
@@ -303,23 +307,21 @@ def _baseline(
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "bench_fanout.py"), str(port), str(sample_file)]
     )
-    if placement:
-        os.sched_setaffinity(server.pid, placement[0])
+    _pin(server.pid, placement[0])
     try:
         _wait_for_port(port)
         bare = Target(f"http://127.0.0.1:{port}", server.pid, "b")
-        done, received, _, _ = _with_consoles(bare, tokens, phases, placement and placement[1])
+        done, received, _, _ = _with_consoles(bare, tokens, phases, placement[1])
     finally:
         server.terminate()
         server.wait(timeout=15)
-    return [
-        {
-            "rate": d["rate"],
-            "cpu_ms_per_call": d["cpu_ms_per_call"],
-            **_latencies(d["sent"], received, len(tokens)),
-        }
-        for d in done
-    ]
+    return [_row(d, received, len(tokens)) for d in done]
+
+
+def _row(done: dict[str, Any], received: dict[str, list[float]], consoles: int) -> dict[str, Any]:
+    """One phase's figures as both servers report them."""
+    latencies = _latencies(done["sent"], received, consoles)
+    return {"rate": done["rate"], "cpu_ms_per_call": done["cpu_ms_per_call"], **latencies}
 
 
 def main() -> None:
@@ -338,12 +340,12 @@ def main() -> None:
 
     db = _prepare_database(os.environ.get("CALLSIGHT_DATABASE_URL") or Settings().dsn)
     port = free_port()
-    service = _start_service(db, port, placement and placement[0])
+    service = _start_service(db, port, placement[0])
     tokens = [issue(TOKEN_KEY.encode(), "police", 3600, None, f"bench-{n}") for n in range(args.consoles)]
     phases = [(args.rate, args.seconds), *((rate, args.ramp_seconds) for rate in args.ramp)]
     try:
         target = Target(f"http://127.0.0.1:{port}", service.pid, "s")
-        done, received, sample, size = _with_consoles(target, tokens, phases, placement and placement[1])
+        done, received, sample, size = _with_consoles(target, tokens, phases, placement[1])
     finally:
         service.terminate()
         service.wait(timeout=15)
@@ -351,17 +353,15 @@ def main() -> None:
     out_dir.mkdir(exist_ok=True)
     rows = [
         {
-            "rate": d["rate"],
+            **_row(d, received, len(tokens)),
             "server_ms": d["server"].pop("push", {}),
             "server_phases_ms": d["server"],
-            "cpu_ms_per_call": d["cpu_ms_per_call"],
-            **_latencies(d["sent"], received, len(tokens)),
         }
         for d in done
     ]
     report = {
         "consoles": args.consoles,
-        "pinned": placement is not None,
+        "pinned": placement[0] is not None,
         "frame_bytes": round(size),
         "steady": rows[0],
         "ramp": rows[1:],
