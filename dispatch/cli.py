@@ -51,16 +51,22 @@ main.add_command(audit)
 @main.command()
 def serve() -> None:
     """Run the service (CALLSIGHT_HOST:CALLSIGHT_PORT) until SIGINT or SIGTERM."""
+    import logging
+
     from aiohttp import web
 
     from dispatch.app import create_app
+    from dispatch.eventloop import new_event_loop
     from dispatch.hardening import tls_context
     from dispatch.logs import configure
 
     settings = _settings()
     configure(settings.log_format, settings.log_level)
+    loop = new_event_loop(settings.event_loop)
+    logging.getLogger(__name__).info("event loop: %s", type(loop).__module__.split(".")[0])
     web.run_app(
         create_app(settings),
+        loop=loop,
         ssl_context=tls_context(settings),
         host=settings.host,
         port=settings.port,

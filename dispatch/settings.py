@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     )
     db_pool_min: int = Field(default=2, ge=1, description="Database connections kept open.")
     db_pool_max: int = Field(default=10, ge=1, description="Most database connections.")
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop", description="Event loop of `callsight serve`: uvloop (libuv), or asyncio's own."
+    )
     log_format: Literal["text", "json"] = Field(
         default="text", description="text, or json for one JSON object a line."
     )

@@ -1,7 +1,8 @@
 """The calls benchmark's baseline: a bare aiohttp fan-out server, no storage, no matching, no audit.
 
 For each `POST /v1/calls` it sends the sample frame (the service's own `incident.opened`, its call id
-replaced) to every connected WebSocket, as a minimal server would. Usage: `bench_fanout.py PORT SAMPLE`.
+replaced) to every connected WebSocket, as a minimal server would, on the event loop the service uses.
+Usage: `bench_fanout.py PORT SAMPLE`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import sys
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
+
+from dispatch.eventloop import new_event_loop
+from dispatch.settings import Settings
 
 CONSOLES: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("consoles", set)
 
@@ -46,7 +50,9 @@ def main() -> None:
     port, sample_file = int(sys.argv[1]), Path(sys.argv[2])
     sample = sample_file.read_bytes()
     call_id = json.loads(sample)["incident"]["call_id"]
-    web.run_app(make_app(sample, call_id), host="127.0.0.1", port=port, print=None)
+    # The service's own loop (CALLSIGHT_EVENT_LOOP), so that the two compare like with like.
+    loop = new_event_loop(Settings().event_loop)
+    web.run_app(make_app(sample, call_id), host="127.0.0.1", port=port, print=None, loop=loop)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,7 @@ def test_serve_starts_ready_and_stops_on_sigterm(database_url: str, tmp_path: Pa
         logs = process.stderr.read() if process.stderr else ""
     lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
     assert any(line["message"].startswith("camera index loaded") for line in lines)
+    assert "event loop: uvloop" in [line["message"] for line in lines]  # the default
 
 
 def test_sigterm_tells_consoles_to_reconnect(database_url: str, tmp_path: Path) -> None:
@@ -164,7 +165,8 @@ def test_two_processes_share_calls_and_cameras(database_url: str, tmp_path: Path
 
     with (
         serving(database_url, tmp_path / "a") as (_, port_a),
-        serving(database_url, tmp_path / "b") as (_, port_b),
+        # B on asyncio's own loop: both loops the settings offer serve the same path.
+        serving(database_url, tmp_path / "b", CALLSIGHT_EVENT_LOOP="asyncio") as (process_b, port_b),
     ):
         camera = {"lat": lat, "lon": lon + 0.0005, "heading_deg": 270, "fov_deg": 90, "range_m": 100}
         assert _post(port_a, f"/v1/cameras/{camera_id}", camera) in (200, 201)
@@ -175,3 +177,5 @@ def test_two_processes_share_calls_and_cameras(database_url: str, tmp_path: Path
         frame = asyncio.run(listen(port_b))
         cameras = frame["cameras"]
         assert isinstance(cameras, list) and cameras[0]["camera_id"] == camera_id
+        process_b.terminate()
+        assert "event loop: asyncio" in (process_b.communicate(timeout=15)[1] or "")
