@@ -51,7 +51,7 @@ class Rendered:
         head = b'{"seq":%d,' % seq
         if self.tokens is None:
             return head + self.parts[0]
-        return head + self.tokens.issue(console).encode().join(self.parts)
+        return head + self.tokens.encoded(console).join(self.parts)
 
 
 def render(event: Event, settings: Settings, policy: Policy, role: str) -> Rendered | None:

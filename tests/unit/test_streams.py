@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any, cast
 
 from aiohttp import web
@@ -19,6 +20,9 @@ class Transport:
 
     def write(self, data: bytes) -> None:
         self.writes.append(data)
+
+    def writelines(self, data: Iterable[bytes]) -> None:
+        self.writes.append(b"".join(data))
 
     def get_write_buffer_size(self) -> int:
         return 0
