@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import psycopg
@@ -45,3 +46,21 @@ def test_migrating_twice_changes_nothing(empty_database: str) -> None:
     migrate.upgrade(empty_database)
     with psycopg.connect(empty_database) as conn:
         assert conn.execute("SELECT count(*) FROM cameras").fetchone() == (0,)
+
+
+def test_large_json_is_stored_with_lz4(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    payload = json.dumps({"cameras": [{"camera_id": f"C{n}", "n": n} for n in range(400)]})
+    with psycopg.connect(empty_database) as conn:
+        conn.execute(
+            "INSERT INTO events (type, incident_id, hotline, area, payload) "
+            "VALUES ('incident.opened', gen_random_uuid(), '113', NULL, %s::jsonb)",
+            (payload,),
+        )
+        stored = conn.execute("SELECT pg_column_compression(payload) FROM events").fetchone()
+        declared = conn.execute(
+            "SELECT attrelid::regclass::text, attname, attcompression FROM pg_attribute "
+            "WHERE attname IN ('payload', 'cameras', 'subject') AND attcompression <> '' ORDER BY 1"
+        ).fetchall()
+    assert stored == ("lz4",)
+    assert declared == [("audit", "subject", "l"), ("calls", "cameras", "l"), ("events", "payload", "l")]
