@@ -209,16 +209,16 @@ async def _phases(target: Target, phases: list[tuple[float, float]]) -> list[dic
     """Posts calls at each (rate, seconds) in turn; the service's push histogram and the server's CPU time are
     read around each."""
     url, label = target.url, target.label
-    run = int(time.time())  # call ids unique per run: the bench database is kept between runs
     # Not measured: the first calls after start pay once for what a running service has done already (each new
     # database session loads PostGIS; the first statements are planned), 10 ms and more for a few calls.
-    await _post_at(url, phases[0][0], WARM_UP_S, f"{label}{run}-warm", "warm-up")
+    await _post_at(url, phases[0][0], WARM_UP_S, f"{label}-warm", "warm-up")
     done = []
-    for rate, seconds in phases:
+    for phase, (rate, seconds) in enumerate(phases):
         before, cpu = await _push_histograms(url), _cpu_s(target.pid)
         gc.disable()  # the poster's full collections took up to 130 ms, delaying requests already timed
         try:
-            sent = await _post_at(url, rate, seconds, f"{label}{run}-{rate:g}", f"{rate:g}")
+            # Call ids unique within the run (the database starts each run empty), also when a rate repeats.
+            sent = await _post_at(url, rate, seconds, f"{label}{phase}-{rate:g}", f"{rate:g}")
         finally:
             gc.enable()
         await asyncio.sleep(1.0)
