@@ -31,6 +31,7 @@ from dispatch.ratelimit import rate_limit
 from dispatch.settings import Settings
 from dispatch.shedding import shedding
 from dispatch.storage import access as access_store
+from dispatch.storage import calls as call_store
 from dispatch.storage import cameras as camera_store
 from dispatch.storage import events as event_store
 from dispatch.storage.db import StorageUnavailable, connection, create_pool
@@ -54,10 +55,15 @@ async def _plan_lookbacks(pool: asyncpg.Pool, settings: Settings) -> None:
     # The connections opened at start; one opened later under load plans its own, a call at a time.
     held = [await pool.acquire() for _ in range(settings.db_pool_min)]
     try:
-        await asyncio.gather(*(plan_recent(conn, settings.max_cameras) for conn in held))
+        await asyncio.gather(*(_plan(conn, settings.max_cameras) for conn in held))
     finally:
         for conn in held:
             await pool.release(conn)
+
+
+async def _plan(conn: asyncpg.Connection, max_cameras: int) -> None:
+    await plan_recent(conn, max_cameras)
+    await call_store.plan_open(conn, max_cameras)
 
 
 async def _stopping(tasks: list[asyncio.Task[None]]) -> None:

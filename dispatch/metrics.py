@@ -61,8 +61,8 @@ class Metrics:
         )
         self.call_phases = Histogram(
             "callsight_call_phase_seconds",
-            "Where a new call's push time goes: parse, match, lookback, commit, fanout (render, stamp, "
-            "send), write (frames kept back to share a send with other events of the same turn)",
+            "Where a new call's push time goes: parse, match, store (look-back and commit), fanout (render, "
+            "stamp, send), write (frames kept back to share a send with other events of the same turn)",
             ["phase"],
             registry=self.registry,
             buckets=PHASE_BUCKETS,

@@ -31,6 +31,7 @@ from dispatch.storage import detections as detection_store
 from dispatch.storage import events as event_store
 from dispatch.storage.calls import NewCall, StoredCall
 from dispatch.storage.db import StorageUnavailable, connection, transaction
+from dispatch.storage.detections import Lookback
 from geo.errors import GeoError
 
 log = logging.getLogger(__name__)
@@ -90,14 +91,19 @@ class Pipeline:
             self.storing.count -= 1
 
     async def _store(self, new: NewCall, clock: CallClock) -> tuple[StoredCall, bool]:
-        # Two round trips: the detections look-back, then one statement that commits the call with its event.
+        # One round trip: a statement that reads the detections look-back and commits the call with its event.
         # The consoles get the event before the connection goes back to the pool (its reset is a round trip).
         async with connection(self.pool) as conn:
             stored = new.opened(datetime.now(UTC))
-            payload = incident_payload(stored, await self.recent(conn, stored))
-            clock.lap("lookback")
-            event = await call_store.open_call(conn, new, self.live.projector.srid, stored.opened_at, payload)
-            clock.lap("commit")
+            event = await call_store.open_call(
+                conn,
+                new,
+                self.live.projector.srid,
+                stored.opened_at,
+                incident_payload(stored),
+                self.lookback(),
+            )
+            clock.lap("store")
             if event is None:
                 return await call_store.get(conn, new.call_id), False
             # Alone, the call goes to each console as its frame is stamped, so the first consoles read while
@@ -173,9 +179,14 @@ class Pipeline:
 
     async def recent(self, conn: asyncpg.Connection, stored: StoredCall) -> list[dict[str, Any]]:
         """The matched cameras' detections in the look-back window, newest first (all kinds)."""
-        since = datetime.now(UTC) - timedelta(seconds=self.settings.detection_lookback_s)
+        lookback = self.lookback()
         camera_ids = [camera["camera_id"] for camera in stored.cameras]
-        return await detection_store.recent(conn, camera_ids, since, self.settings.detection_limit)
+        return await detection_store.recent(conn, camera_ids, lookback.since, lookback.limit)
+
+    def lookback(self) -> Lookback:
+        """Which detections an incident carries now."""
+        since = datetime.now(UTC) - timedelta(seconds=self.settings.detection_lookback_s)
+        return Lookback(since, self.settings.detection_limit)
 
     def match(self, reported: ReportedLocation | None) -> Matched | None:
         """Matches a location; a failure is logged and the call goes on without cameras. LocationError when

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
+from dispatch.storage import detections as detection_store
+from dispatch.storage.detections import Lookback
 from dispatch.storage.events import CHANNEL, EVENT_ORDER_LOCK, Event
 
 _COLUMNS = (
@@ -74,30 +77,46 @@ def _call(row: asyncpg.Record) -> StoredCall:
     return StoredCall(**dict(row))
 
 
-_OPEN = f"""
-WITH call AS (
+# The look-back ($1-$3, see detections.recent_json_sql), the call and its event in one statement: one round
+# trip, its own transaction. The event-order lock is taken per inserted call, after the look-back (the lateral
+# reads it), and held to COMMIT.
+@functools.cache
+def _open_sql(branches: int) -> str:
+    return f"""
+WITH recent(detections) AS ({detection_store.recent_json_sql(branches)}
+), call AS (
     INSERT INTO calls (incident_id, call_id, hotline, received_at, caller_hash, caller_last3, area, location,
                        cameras, region_m, opened_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ST_SetSRID(ST_GeomFromWKB($10), $11), $12, $12)
+    VALUES ($4, $5, $6, $7, $8, $9, $10, $11, $12, ST_SetSRID(ST_GeomFromWKB($13), $14), $15, $15)
     ON CONFLICT DO NOTHING
     RETURNING incident_id
 ), event AS (
-    -- The event-order lock is taken per inserted row, so before the event id is drawn, and held to COMMIT.
     INSERT INTO events (type, incident_id, hotline, area, payload)
-    SELECT 'incident.opened', call.incident_id, $3, $7, $13
-    FROM call, LATERAL (SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK})) AS ordered
+    SELECT 'incident.opened', call.incident_id, $6, $10,
+           $16::jsonb || jsonb_build_object('detections', ordered.detections)
+    FROM call, LATERAL (SELECT r.detections, pg_advisory_xact_lock({EVENT_ORDER_LOCK})
+                        FROM recent AS r WHERE call.incident_id IS NOT NULL) AS ordered
     RETURNING event_id, created_at
 )
-SELECT event_id, created_at, pg_notify('{CHANNEL}', event_id::text) FROM event"""
+SELECT event_id, created_at, pg_notify('{CHANNEL}', event_id::text), recent.detections FROM event, recent"""
 
 
 async def open_call(
-    conn: asyncpg.Connection, call: NewCall, srid: int, opened_at: datetime, payload: dict[str, Any]
+    conn: asyncpg.Connection,
+    call: NewCall,
+    srid: int,
+    opened_at: datetime,
+    payload: dict[str, Any],
+    lookback: Lookback,
 ) -> Event | None:
-    """Stores a new call and its `incident.opened` event in one statement (one round trip, its own
-    transaction); None when the call id is already stored (a retry)."""
+    """Stores a new call and its `incident.opened` event, the payload given its cameras' recent detections,
+    in one statement; None when the call id is already stored (a retry)."""
+    cameras = list(dict.fromkeys(camera["camera_id"] for camera in call.cameras))
     row = await conn.fetchrow(
-        _OPEN,
+        _open_sql(detection_store.statement_size(len(cameras))),
+        cameras,
+        lookback.since,
+        lookback.limit,
         call.incident_id,
         call.call_id,
         call.hotline,
@@ -114,10 +133,39 @@ async def open_call(
     )
     if row is None:
         return None
-    created_at = row["created_at"]
+    shown = {**payload, "detections": row["detections"]}
     return Event(
-        row["event_id"], created_at, "incident.opened", call.incident_id, call.hotline, call.area, payload
+        row["event_id"],
+        row["created_at"],
+        "incident.opened",
+        call.incident_id,
+        call.hotline,
+        call.area,
+        shown,
     )
+
+
+async def plan_open(conn: asyncpg.Connection, max_cameras: int) -> None:
+    """Runs each opening statement until the connection keeps its generic plan (see detections.plan_recent),
+    for a call stored beforehand so that the runs store nothing; rolled back, so nothing is kept."""
+    now = datetime.now(UTC)
+    incident_id = uuid.uuid4()
+    held = conn.transaction()
+    await held.start()
+    try:
+        await conn.execute(
+            "INSERT INTO calls (incident_id, call_id, hotline, received_at) VALUES ($1, $2, '113', $3)",
+            incident_id,
+            str(incident_id),
+            now,
+        )
+        for size in detection_store.statement_sizes(max_cameras):
+            cameras = [{"camera_id": str(i)} for i in range(size)]
+            call = NewCall(incident_id, str(incident_id), "113", now, None, None, None, None, cameras, None)
+            for _ in range(detection_store.EXECUTIONS_TO_GENERIC):
+                await open_call(conn, call, 0, now, {}, Lookback(now, 1))
+    finally:
+        await held.rollback()
 
 
 async def get(conn: asyncpg.Connection, call_id: str, lock: bool = False) -> StoredCall:

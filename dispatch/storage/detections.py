@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,15 +44,39 @@ _BRANCH = """(SELECT * FROM detections WHERE camera_id = (SELECT ($1::text[])[{i
 _BRANCH_STEP = 8
 # PostgreSQL plans a prepared statement's first five executions one by one and builds the generic plan it
 # keeps at the sixth.
-_EXECUTIONS_TO_GENERIC = 6
+EXECUTIONS_TO_GENERIC = 6
+
+
+@dataclass(frozen=True)
+class Lookback:
+    """Which of its cameras' detections an incident carries: those at or after `since`, at most `limit`."""
+
+    since: datetime
+    limit: int
+
+
+# One detection as JSON, with the keys and values of row_to_json.
+_JSON = f"""json_build_object('detection_id', d.detection_id, 'camera_id', d.camera_id,
+    'detected_at', {_AT_TEXT}, 'kind', d.kind, 'label', d.label, 'confidence', d.confidence, 'box', d.box,
+    'snapshot_url', d.snapshot_url, 'attributes', d.attributes)"""
+
+
+def _newest(branches: int) -> str:
+    union = "\nUNION ALL ".join(_BRANCH.format(i=i) for i in range(1, branches + 1))
+    return f"""({union}
+    ORDER BY detected_at DESC, detection_id LIMIT (SELECT $3::bigint)) AS d"""
 
 
 @functools.cache
 def _recent_sql(branches: int) -> str:
-    union = "\nUNION ALL ".join(_BRANCH.format(i=i) for i in range(1, branches + 1))
-    return f"""SELECT {COLUMNS} FROM ({union}
-    ORDER BY detected_at DESC, detection_id LIMIT (SELECT $3::bigint)) AS d
-ORDER BY d.detected_at DESC, d.detection_id"""
+    return f"SELECT {COLUMNS} FROM {_newest(branches)}\nORDER BY d.detected_at DESC, d.detection_id"
+
+
+def recent_json_sql(branches: int) -> str:
+    """The look-back of `recent` as one query answering a JSON array, for a statement that stores it too;
+    its parameters are recent's: $1 camera ids (unique), $2 since, $3 limit. See statement_size."""
+    return f"""SELECT coalesce(json_agg({_JSON} ORDER BY d.detected_at DESC, d.detection_id), '[]')
+FROM {_newest(branches)}"""
 
 
 # An open call shows its cameras' detections from `lookback` before the call on: those are kept.
@@ -112,21 +137,27 @@ async def recent(
     unique = list(dict.fromkeys(camera_ids))
     if not unique or limit <= 0:
         return []
-    rows = await conn.fetch(_recent_sql(_branches(len(unique))), unique, since, limit)
+    rows = await conn.fetch(_recent_sql(statement_size(len(unique))), unique, since, limit)
     return [row_to_json(row) for row in rows]
 
 
-def _branches(cameras: int) -> int:
-    return -(-cameras // _BRANCH_STEP) * _BRANCH_STEP
+def statement_size(cameras: int) -> int:
+    """The branches of the look-back statement for this many unique cameras (at least one step)."""
+    return max(-(-cameras // _BRANCH_STEP), 1) * _BRANCH_STEP
 
 
 async def plan_recent(conn: asyncpg.Connection, max_cameras: int) -> None:
     """Runs every look-back statement until the connection keeps its generic plan: otherwise a new
     connection's first calls pay for planning them, 2-11 ms a time (the calls bench's first 100 calls)."""
     since = datetime.now(UTC)
-    for branches in range(_BRANCH_STEP, _branches(max_cameras) + 1, _BRANCH_STEP):
-        for _ in range(_EXECUTIONS_TO_GENERIC):
+    for branches in statement_sizes(max_cameras):
+        for _ in range(EXECUTIONS_TO_GENERIC):
             await conn.fetch(_recent_sql(branches), [], since, 1)
+
+
+def statement_sizes(max_cameras: int) -> range:
+    """The sizes of the look-back statements that calls of up to `max_cameras` cameras use."""
+    return range(_BRANCH_STEP, statement_size(max_cameras) + 1, _BRANCH_STEP)
 
 
 async def delete_older_than(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -240,7 +241,7 @@ async def test_recent_merges_many_cameras_like_a_plain_sort(db: Any) -> None:
         assert [d["detection_id"] for d in got] == [i.detection_id for i in expected[:limit]]
 
 
-LOOKBACK_PLANS = """SELECT generic_plans, custom_plans FROM pg_prepared_statements
+LOOKBACK_PLANS = """SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
     WHERE statement LIKE '%FROM detections WHERE camera_id = (SELECT%' AND statement NOT LIKE '%pg_prepared%'
     ORDER BY length(statement)"""
 
@@ -249,20 +250,48 @@ async def test_lookback_statements_are_planned_before_any_call_uses_them(db: Any
     await store.plan_recent(db, 50)
     plans = await db.fetch(LOOKBACK_PLANS)
     assert len(plans) == 7  # 8, 16, ... 56 branches
-    assert all(tuple(plan) == (1, 5) for plan in plans)  # the generic plan is built and kept
+    assert all(tuple(plan)[1:] == (1, 5) for plan in plans)  # the generic plan is built and kept
     await store.insert_many(db, [model("p1", "A", NOW)])
     got = await store.recent(db, ["A", "B"], NOW - timedelta(minutes=1), 5)
     assert [d["detection_id"] for d in got] == ["p1"]
-    assert tuple((await db.fetch(LOOKBACK_PLANS))[0]) == (2, 5)  # the call planned nothing
+    assert tuple((await db.fetch(LOOKBACK_PLANS))[0])[1:] == (2, 5)  # the call planned nothing
 
 
 async def test_the_service_starts_with_its_lookback_plans_kept(settings: Settings) -> None:
-    # One pooled connection, so the one acquired here is the one planned at start.
+    # One pooled connection, so the one acquired here is the one planned at start; and a call opened after
+    # start plans nothing (its statement's generic plan is used a second time) and leaves no warm-up behind.
     one = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 1})
     application = create_app(one)
-    async with TestClient(TestServer(application)), application[POOL].acquire() as conn:
-        plans = await conn.fetch(LOOKBACK_PLANS)
-    assert len(plans) == 7 and all(plan["generic_plans"] == 1 for plan in plans)
+    async with TestClient(TestServer(application)) as client:
+        async with application[POOL].acquire() as conn:
+            plans = await conn.fetch(LOOKBACK_PLANS)
+            assert await conn.fetchval("SELECT count(*) FROM calls") == 0
+        await seed_cameras(client)
+        assert (await post(client, "/v1/calls", call_body("113-PLANNED"))).status == 201
+        async with application[POOL].acquire() as conn:
+            after = await conn.fetch(LOOKBACK_PLANS)
+    opening = [i for i, plan in enumerate(plans) if "INSERT INTO calls" in plan["statement"]]
+    assert len(plans) == 14 and len(opening) == 7  # the look-back alone, and with the call it opens
+    assert all((plan["generic_plans"], plan["custom_plans"]) == (1, 5) for plan in plans)
+    used = [i for i in opening if after[i]["generic_plans"] == 2]
+    assert len(used) == 1 and all(plan["custom_plans"] == 5 for plan in after)
+
+
+async def test_the_json_lookback_answers_what_recent_does(db: Any) -> None:
+    # The opening statement carries the look-back as JSON built by the server; it must equal recent()'s rows.
+    items = [model("whole", "A", NOW, label="51F-123.45", box=[0, 0.5, 1, 0.25], snapshot_url="https://s/1",
+                   attributes={"color": "white", "n": [1, 2.5]}),
+             model("fraction", "A", NOW - timedelta(microseconds=120_001), confidence=1),
+             model("tiny", "B", NOW - timedelta(seconds=1, microseconds=-1), attributes={"é": "\u00a0"}),
+             *(model(f"K{i}", f"K{i % 11}", NOW - timedelta(seconds=i), confidence=i / 39)
+               for i in range(40))]
+    await store.insert_many(db, items)
+    since = NOW - timedelta(seconds=30)
+    for cameras, limit in ((["A", "B"], 10), ([f"K{i}" for i in range(11)] + ["A"], 7), (["NONE"], 5)):
+        sql = store.recent_json_sql(store.statement_size(len(cameras)))
+        got = orjson.loads(await db.fetchval(f"SELECT j::text FROM ({sql}) AS x(j)", cameras, since, limit))
+        expected = await store.recent(db, cameras, since, limit)
+        assert got == expected and len(got) == min(limit, len(expected)) and (expected or cameras == ["NONE"])
 
 
 async def test_stored_detections_read_back_exactly_as_posted(db: Any) -> None:

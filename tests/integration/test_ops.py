@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.integration.helpers import call_body, console, next_frame, post, seed_cameras
 
 Client = TestClient[Any, Any]
-PHASES = ("parse", "match", "lookback", "commit", "fanout", "write")
+PHASES = ("parse", "match", "store", "fanout", "write")
 
 
 async def test_health_and_ready(client: Client) -> None:
