@@ -100,7 +100,7 @@ class Pipeline:
                 new,
                 self.live.projector.srid,
                 stored.opened_at,
-                incident_payload(stored),
+                incident_fields(stored),
                 self.lookback(),
             )
             clock.lap("store")

@@ -79,7 +79,7 @@ def _call(row: asyncpg.Record) -> StoredCall:
 
 # The look-back ($1-$3, see detections.recent_json_sql), the call and its event in one statement: one round
 # trip, its own transaction. The event-order lock is taken per inserted call, after the look-back (the lateral
-# reads it), and held to COMMIT.
+# reads it), and held to COMMIT. The cameras are sent and parsed once, for the call and for its event.
 @functools.cache
 def _open_sql(branches: int) -> str:
     return f"""
@@ -93,7 +93,7 @@ WITH recent(detections) AS ({detection_store.recent_json_sql(branches)}
 ), event AS (
     INSERT INTO events (type, incident_id, hotline, area, payload)
     SELECT 'incident.opened', call.incident_id, $6, $10,
-           $16::jsonb || jsonb_build_object('detections', ordered.detections)
+           jsonb_build_object('incident', $16::jsonb, 'cameras', $12::jsonb, 'detections', ordered.detections)
     FROM call, LATERAL (SELECT r.detections, pg_advisory_xact_lock({EVENT_ORDER_LOCK})
                         FROM recent AS r WHERE call.incident_id IS NOT NULL) AS ordered
     RETURNING event_id, created_at
@@ -106,11 +106,11 @@ async def open_call(
     call: NewCall,
     srid: int,
     opened_at: datetime,
-    payload: dict[str, Any],
+    incident: dict[str, Any],
     lookback: Lookback,
 ) -> Event | None:
-    """Stores a new call and its `incident.opened` event, the payload given its cameras' recent detections,
-    in one statement; None when the call id is already stored (a retry)."""
+    """Stores a new call and its `incident.opened` event in one statement; None when the call id is already
+    stored (a retry). The event's payload: the incident's fields, its cameras and their recent detections."""
     cameras = list(dict.fromkeys(camera["camera_id"] for camera in call.cameras))
     row = await conn.fetchrow(
         _open_sql(detection_store.statement_size(len(cameras))),
@@ -129,11 +129,11 @@ async def open_call(
         call.region_wkb,
         srid,
         opened_at,
-        payload,
+        incident,
     )
     if row is None:
         return None
-    shown = {**payload, "detections": row["detections"]}
+    shown = {"incident": incident, "cameras": call.cameras, "detections": row["detections"]}
     return Event(
         row["event_id"],
         row["created_at"],
