@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import uuid
+from dataclasses import replace
 from typing import cast
+
+from asyncpg.pgproto import pgproto
 
 from dispatch.auth.tokens import Principal
 from dispatch.storage.events import Event
@@ -68,15 +72,37 @@ def test_numbering_on_after_another_instance_forgets_what_it_cannot_number() -> 
     assert window.seq == 41 and ids(window.since(0)) == [(41, 2)]
 
 
-def test_consoles_hold_no_reference_the_collector_walks() -> None:
-    # One reference per event however many consoles got it: a full collection then costs the same for 200
-    # consoles as for one.
+def test_consoles_hold_nothing_the_collector_walks() -> None:
+    # Neither the consoles nor the kept events add objects for a full collection to walk, however many
+    # consoles got them: 100 events with nested payloads, held by 50 consoles.
     kept = KeptEvents()
     windows = [stream(kept, f"console-{n}") for n in range(50)]
-    shared = event(1)
-    for window in windows:
-        window.record(shared)
-    assert len(gc.get_referrers(shared)) == 1
+    before = len(gc.get_objects())
+    for n in range(100):
+        shared = detailed(n)
+        for window in windows:
+            window.record(shared)
+    del shared
+    assert len(kept) == 100 and len(gc.get_objects()) - before < 10
+
+
+def test_a_kept_event_reads_back_as_it_was_recorded() -> None:
+    kept = KeptEvents()
+    window = stream(kept)
+    stored = replace(detailed(3), incident_id=pgproto.UUID(str(uuid.uuid4())))  # as read from the database
+    recorded = [detailed(1), replace(detailed(2), incident_id=None, area="Phuong Ben Thanh"), stored]
+    for item in recorded:
+        window.record(item)
+    assert [e for _, e in window.since(0)] == recorded
+    assert window.since(1)[0][1] is window.since(1)[0][1]  # read again, not decoded again
+
+
+def detailed(event_id: int) -> Event:
+    """An event whose payload nests like an incident's: cameras with aims and feeds, floats, nulls."""
+    cameras = [{"camera_id": f"C{n}", "lat": 10.7 + n / 7, "covers": n % 2 == 0, "aim": {"pan_deg": 12.5},
+                "feed_path": None, "tags": ["a", "b"]} for n in range(5)]
+    incident = {"call_id": "113-1", "opened_at": "2026-11-29T22:00:00+00:00"}
+    return replace(event(event_id), payload={"incident": incident, "cameras": cameras, "detections": []})
 
 
 async def test_the_hub_lets_go_of_a_revoked_or_expired_streams_events() -> None:
