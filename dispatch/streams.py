@@ -151,10 +151,12 @@ class KeptEvents:
 
     def __getitem__(self, event_id: int) -> Event:
         event = self._decoded.get(event_id)
-        if event is None:
-            event = self._decoded[event_id] = _unpacked(self._events[event_id])
-            if len(self._decoded) > DECODED:
-                self._decoded.popitem(last=False)
+        if event is not None:
+            self._decoded.move_to_end(event_id)
+            return event
+        event = self._decoded[event_id] = _unpacked(self._events[event_id])
+        if len(self._decoded) > DECODED:
+            self._decoded.popitem(last=False)
         return event
 
     def __len__(self) -> int:

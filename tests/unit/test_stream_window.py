@@ -12,7 +12,7 @@ from asyncpg.pgproto import pgproto
 
 from dispatch.auth.tokens import Principal
 from dispatch.storage.events import Event
-from dispatch.streams import BUFFER, KeptEvents, Stream
+from dispatch.streams import BUFFER, DECODED, KeptEvents, Stream
 from tests.unit.test_hub_turns import event, hub_with_consoles
 from tests.unit.test_streams import Socket
 
@@ -95,6 +95,19 @@ def test_a_kept_event_reads_back_as_it_was_recorded() -> None:
         window.record(item)
     assert [e for _, e in window.since(0)] == recorded
     assert window.since(1)[0][1] is window.since(1)[0][1]  # read again, not decoded again
+
+
+def test_the_events_read_last_stay_decoded() -> None:
+    kept = KeptEvents()
+    window = stream(kept)
+    for n in range(1, DECODED + 3):
+        window.record(event(n))
+    first = kept[1]
+    for n in range(2, DECODED + 1):
+        assert kept[n].event_id == n
+    assert kept[1] is first  # read again: the most recent now
+    assert kept[DECODED + 1].event_id == DECODED + 1  # one more than fits: 2, read least recently, goes
+    assert kept[1] is first
 
 
 def detailed(event_id: int) -> Event:
