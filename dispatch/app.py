@@ -46,22 +46,22 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[BACKENDS] = set()
     app[POOL] = await create_pool(settings.dsn, settings.db_pool_min, settings.db_pool_max, app[BACKENDS])
-    await _plan_lookbacks(app[POOL], settings)
+    await _plan_statements(app[POOL], settings)
     yield
     await app[POOL].close()
 
 
-async def _plan_lookbacks(pool: asyncpg.Pool, settings: Settings) -> None:
+async def _plan_statements(pool: asyncpg.Pool, settings: Settings) -> None:
     # The connections opened at start; one opened later under load plans its own, a call at a time.
     held = [await pool.acquire() for _ in range(settings.db_pool_min)]
     try:
-        await asyncio.gather(*(_plan(conn, settings.max_cameras) for conn in held))
+        await asyncio.gather(*(_plan_connection(conn, settings.max_cameras) for conn in held))
     finally:
         for conn in held:
             await pool.release(conn)
 
 
-async def _plan(conn: asyncpg.Connection, max_cameras: int) -> None:
+async def _plan_connection(conn: asyncpg.Connection, max_cameras: int) -> None:
     await plan_recent(conn, max_cameras)
     await call_store.plan_open(conn, max_cameras)
 
