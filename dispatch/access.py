@@ -33,3 +33,31 @@ def may_see(principal: Principal, subscription: Subscription, hotline: str | Non
     if subscription.hotlines and hotline not in subscription.hotlines:
         return False
     return not (subscription.areas and area not in subscription.areas)
+
+
+class Audience:
+    """Consoles that see the same events (same role, areas and subscription): one decision serves them all."""
+
+    __slots__ = ("_principal", "_subscription")
+
+    def __init__(self, principal: Principal, subscription: Subscription) -> None:
+        self._principal = principal  # any one of them: its name plays no part in may_see
+        self._subscription = subscription
+
+    def admits(self, hotline: str | None, area: str | None) -> bool:
+        return may_see(self._principal, self._subscription, hotline, area)
+
+
+def audience(principal: Principal, subscription: Subscription) -> Audience:
+    """The audience of a console: the same object for every console with the same rights and filter."""
+    key = (principal.role, principal.areas, subscription)
+    found = _AUDIENCES.get(key)
+    if found is None:
+        if len(_AUDIENCES) >= _KEPT_AUDIENCES:  # consoles choose their filters: do not grow without end
+            _AUDIENCES.clear()
+        found = _AUDIENCES[key] = Audience(principal, subscription)
+    return found
+
+
+_AUDIENCES: dict[tuple[str, frozenset[str], Subscription], Audience] = {}
+_KEPT_AUDIENCES = 4096

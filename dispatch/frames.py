@@ -11,6 +11,7 @@ from dispatch.calls.feeds import TOKEN_SLOT, expiry, feed
 from dispatch.detections.policy import Policy, visible
 from dispatch.settings import Settings
 from dispatch.storage.events import Event
+from dispatch.streams import Frame
 
 _SLOT = TOKEN_SLOT.encode()
 
@@ -46,12 +47,13 @@ class Rendered:
         self.expires = expires
         self.tokens = tokens
 
-    def stamp(self, seq: int, console: str) -> bytes:
-        """The frame for one console, with its own feed token."""
+    def stamp(self, seq: int, console: str) -> Frame:
+        """The frame for one console, with its own feed token: its head and its body, written as they are
+        (joining them would copy each console's frame once more)."""
         head = b'{"seq":%d,' % seq
         if self.tokens is None:
-            return head + self.parts[0]
-        return head + self.tokens.encoded(console).join(self.parts)
+            return head, self.parts[0]
+        return head, self.tokens.encoded(console).join(self.parts)
 
 
 def render(event: Event, settings: Settings, policy: Policy, role: str) -> Rendered | None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import WSCloseCode, web
 
+from dispatch.access import Audience
 from dispatch.audit.writer import Auditor, plain
 from dispatch.auth.tokens import Principal
 from dispatch.detections.policy import Policy
@@ -67,9 +68,13 @@ class Hub:
             self.seen.popitem(last=False)
         cork = not at_once or bool(self._corked)  # kept-back frames go first: a console's order is kept
         by_role: dict[str, Rendered | None] = {}
+        admitted: dict[Audience, bool] = {}  # consoles of one audience get the same answer: decide once
         reached: list[Stream] = []
         for stream in list(self.streams.values()):
-            if not stream.wants(event):
+            wanted = admitted.get(stream.audience)
+            if wanted is None:
+                wanted = admitted[stream.audience] = stream.wants(event)
+            if not wanted:
                 continue
             if stream.pending is not None:
                 stream.pending.append(event)  # a new stream waits for its first resume

@@ -13,7 +13,7 @@ from datetime import datetime
 import orjson
 from aiohttp import WSMsgType, web
 
-from dispatch.access import Subscription, may_see
+from dispatch.access import Subscription, audience
 from dispatch.audit.writer import plain
 from dispatch.auth.tokens import Principal
 from dispatch.storage.events import Event
@@ -23,6 +23,8 @@ DECODED = 512  # kept events held decoded, the most recently read
 # A new connection is held (live frames kept back) until it resumes or this long has passed, so that a resume
 # replays exactly what was missed and nothing delivered live in between is sent twice.
 HOLD_S = 1.0
+# A frame's bytes, or its head and body (a console's seq, then the body its audience shares).
+Frame = bytes | tuple[bytes, bytes]
 
 
 class Connection:
@@ -56,7 +58,7 @@ class Connection:
         """Nothing written and still unsent."""
         return self.transport.get_write_buffer_size() == 0 and not self._compressed and not self._corked
 
-    def offer(self, frame: bytes) -> bool:
+    def offer(self, frame: Frame) -> bool:
         """Writes a frame (or keeps it for `flush` while corked); False when the console has stopped reading
         (too much of it still unsent)."""
         if self.transport.is_closing():
@@ -64,15 +66,17 @@ class Connection:
         if self.unsent > self.limit:
             return False
         if self.compress:
-            return self._offer_compressed(frame)
-        header = text_header(len(frame))
+            return self._offer_compressed(frame if isinstance(frame, bytes) else b"".join(frame))
+        buffers: tuple[bytes, ...] = (frame,) if isinstance(frame, bytes) else frame
+        size = sum(map(len, buffers))
+        # The header and the frame's pieces in one send: uvloop writes them with writev, so nothing is copied
+        # to prepend the header (the 200 sends of a call cost 7 % less than a joined write, measured alone).
+        header = text_header(size)
         if self._corked is None:
-            # Two buffers, one send: uvloop writes them with writev, so the frame is not copied to prepend
-            # its header (the 200 sends of a call cost 7 % less than a joined write, measured alone).
-            self.transport.writelines((header, frame))
+            self.transport.writelines((header, *buffers))
         else:
-            self._corked += (header, frame)  # written together at flush
-            self._corked_bytes += len(header) + len(frame)
+            self._corked += (header, *buffers)  # written together at flush
+            self._corked_bytes += len(header) + size
         self.last_sent = time.monotonic()
         return True
 
@@ -98,7 +102,7 @@ class Connection:
         self.last_sent = time.monotonic()
         return True
 
-    async def put(self, frame: bytes, timeout_s: float = 10.0) -> bool:
+    async def put(self, frame: Frame, timeout_s: float = 10.0) -> bool:
         """Writes a frame once there is room (replays are longer than the limit); False if room never came."""
         deadline = time.monotonic() + timeout_s
         while not self.offer(frame):
@@ -184,7 +188,7 @@ class Stream:
         self.audit_name = plain(
             {"name": principal.name, "agency": principal.role, "token_id": principal.token_id}
         )
-        self.subscription = Subscription()
+        self.audience = audience(principal, Subscription())
         self.seq = 0
         self._kept = kept
         # The ids of the last len(_ids) seqs, a ring in seq order from seq `_base` + 1 (seqs are consecutive).
@@ -198,8 +202,12 @@ class Stream:
         self.pending: list[Event] | None = [] if fresh else None
         self.idle_since = time.monotonic()
 
+    def subscribe(self, subscription: Subscription) -> None:
+        """Narrows what the console receives."""
+        self.audience = audience(self.principal, subscription)
+
     def wants(self, event: Event) -> bool:
-        return may_see(self.principal, self.subscription, event.hotline, event.area)
+        return self.audience.admits(event.hotline, event.area)
 
     def record(self, event: Event) -> int | None:
         """The seq for a newly delivered event, or None when this stream already delivered it."""

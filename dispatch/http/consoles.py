@@ -68,7 +68,7 @@ async def _handle(hub: Hub, stream: Stream, conn: Connection, text: str) -> None
         conn.offer(orjson.dumps({"type": "error", "seq": stream.seq, "detail": str(exc)[:500]}))
         return
     if isinstance(message, Subscribe):
-        stream.subscription = Subscription(frozenset(message.hotlines), frozenset(message.areas))
+        stream.subscribe(Subscription(frozenset(message.hotlines), frozenset(message.areas)))
         await hub.start(stream, conn)
     else:
         await hub.resume(stream, conn, message.after_seq, message.after_event_id)
