@@ -61,22 +61,27 @@ class Connection:
     def offer(self, frame: Frame) -> bool:
         """Writes a frame (or keeps it for `flush` while corked); False when the console has stopped reading
         (too much of it still unsent)."""
-        if self.transport.is_closing():
+        transport = self.transport  # once per console and event: local names save the lookups
+        if transport.is_closing():
             return True  # going away: its handler detaches it
-        if self.unsent > self.limit:
+        if transport.get_write_buffer_size() + self._corked_bytes > self.limit:
             return False
         if self.compress:
             return self._offer_compressed(frame if isinstance(frame, bytes) else b"".join(frame))
-        buffers: tuple[bytes, ...] = (frame,) if isinstance(frame, bytes) else frame
-        size = sum(map(len, buffers))
         # The header and the frame's pieces in one send: uvloop writes them with writev, so nothing is copied
         # to prepend the header (the 200 sends of a call cost 7 % less than a joined write, measured alone).
-        header = text_header(size)
-        if self._corked is None:
-            self.transport.writelines((header, *buffers))
+        buffers: tuple[bytes, ...]
+        if isinstance(frame, bytes):
+            size = len(frame)
+            buffers = (text_header(size), frame)
         else:
-            self._corked += (header, *buffers)  # written together at flush
-            self._corked_bytes += len(header) + size
+            size = len(frame[0]) + len(frame[1])
+            buffers = (text_header(size), *frame)
+        if self._corked is None:
+            transport.writelines(buffers)
+        else:
+            self._corked += buffers  # written together at flush
+            self._corked_bytes += len(buffers[0]) + size
         self.last_sent = time.monotonic()
         return True
 
