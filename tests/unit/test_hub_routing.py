@@ -69,7 +69,7 @@ async def test_each_console_gets_what_its_rights_and_filter_allow() -> None:
             if may_see(principal(n, role, areas), subscription, hotline, area)
         ]
         assert got == allowed, (role, areas, subscription)
-        assert got or role == "medical"  # the table is not all refusals
+        assert got  # every console has something to receive: the comparison is not between empty lists
 
 
 def test_consoles_with_the_same_rights_and_filter_share_an_audience() -> None:
