@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from aiohttp import web
 
+from dispatch import access
 from dispatch.access import Subscription, audience, may_see
 from dispatch.audit.writer import Auditor
 from dispatch.auth.tokens import Principal
@@ -80,3 +81,11 @@ def test_consoles_with_the_same_rights_and_filter_share_an_audience() -> None:
     narrowed = Subscription(hotlines=frozenset({"113"}))
     assert audience(first, narrowed) is not audience(first, Subscription())
     assert audience(first, narrowed) is audience(second, Subscription(hotlines=frozenset({"113"})))
+
+
+def test_audiences_kept_stay_bounded_however_many_filters_consoles_choose() -> None:
+    console = principal(1, "police", ())
+    kept = [audience(console, Subscription(areas=frozenset({f"area-{n}"}))) for n in range(5000)]
+    assert len(access._AUDIENCES) <= access._KEPT_AUDIENCES
+    assert kept[-1] is audience(console, Subscription(areas=frozenset({"area-4999"})))
+    assert kept[-1].admits("113", "area-4999") and not kept[-1].admits("113", "area-1")
