@@ -61,10 +61,10 @@ class Connection:
     def offer(self, frame: Frame) -> bool:
         """Writes a frame (or keeps it for `flush` while corked); False when the console has stopped reading
         (too much of it still unsent)."""
-        transport = self.transport  # once per console and event: local names save the lookups
+        transport = self.transport
         if transport.is_closing():
             return True  # going away: its handler detaches it
-        if transport.get_write_buffer_size() + self._corked_bytes > self.limit:
+        if self.unsent > self.limit:
             return False
         if self.compress:
             return self._offer_compressed(frame if isinstance(frame, bytes) else b"".join(frame))
