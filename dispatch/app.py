@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 
 import asyncpg
 from aiohttp import web
@@ -98,11 +97,7 @@ async def _index(app: web.Application) -> AsyncIterator[None]:
 async def _hub(app: web.Application) -> AsyncIterator[None]:
     pool = app[POOL]
 
-    async def replay(after_event_id: int, not_before: datetime) -> list[event_store.Event]:
-        async with connection(pool) as conn:
-            return await event_store.after(conn, after_event_id, not_before)
-
-    hub = app[HUB] = Hub(app[SETTINGS], app[METRICS], replay, app[POLICY], app[AUDITOR])
+    hub = app[HUB] = Hub(app[SETTINGS], app[METRICS], event_store.EventTable(pool), app[POLICY], app[AUDITOR])
     async with connection(pool) as conn:
         hub.start_at(await event_store.latest_id(conn))
     app[PIPELINE] = Pipeline(app[SETTINGS], pool, app[INDEX], hub, Degraded(hub, app[METRICS]))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import WSCloseCode, web
@@ -19,28 +18,28 @@ from dispatch.detections.policy import Policy
 from dispatch.frames import Rendered, control, render
 from dispatch.metrics import Metrics
 from dispatch.replay import Replays, delivered_action
+from dispatch.resume import Resumes, StoredEvents
 from dispatch.settings import Settings
 from dispatch.storage.events import Event
-from dispatch.streams import BUFFER, HOLD_S, Connection, KeptEvents, Stream
+from dispatch.streams import BUFFER, Connection, KeptEvents, Stream
 
-log = logging.getLogger(__name__)
 CLOSE_TOO_SLOW = 4008
 CLOSE_REVOKED = 4001
-Replay = Callable[[int, datetime], Awaitable[list[Event]]]
 
 
 class Hub:
     """Routes each published event to the streams that may see it."""
 
     def __init__(
-        self, settings: Settings, metrics: Metrics, replay: Replay, policy: Policy, auditor: Auditor
+        self, settings: Settings, metrics: Metrics, stored: StoredEvents, policy: Policy, auditor: Auditor
     ) -> None:
         self.settings = settings
         self.policy = policy
         self.auditor = auditor
         self.metrics = metrics
-        self.replay = replay
+        self.stored = stored
         self.replays = Replays(settings, policy, auditor)
+        self.resumes = Resumes(settings, stored, self.replays, self._cut_off)
         self.streams: dict[str, Stream] = {}
         self.kept = KeptEvents()
         self.connected = 0  # connections attached and not yet detached
@@ -176,20 +175,8 @@ class Hub:
             "hello", stream.seq, console=principal.name, agency=principal.role, areas=sorted(principal.areas)
         )
         conn.offer(hello)
-        conn.release = asyncio.get_running_loop().create_task(self._release_later(stream, conn))
+        conn.release = asyncio.get_running_loop().create_task(self.resumes.release_later(stream, conn))
         return stream, conn
-
-    async def _release_later(self, stream: Stream, conn: Connection) -> None:
-        await asyncio.sleep(HOLD_S)
-        conn.release = None  # the hold is over: a resume from now on must not cancel the release under way
-        await self.start(stream, conn)
-
-    async def start(self, stream: Stream, conn: Connection) -> None:
-        """Live frames for a console that did not resume (it subscribed or stayed silent): all since hello."""
-        async with conn.lock:
-            if conn.held:
-                self._settle(stream)
-                await self._release(stream, conn, conn.hello_seq)
 
     def detach(self, stream: Stream, conn: Connection) -> None:
         """Removes a closed connection; the stream stays for resume until the window passes."""
@@ -215,92 +202,13 @@ class Hub:
         """Publishes stored events this instance may have missed (a NOTIFY lost while LISTEN reconnected);
         those it already published are skipped."""
         window = datetime.now(UTC) - timedelta(seconds=self.settings.resume_window_s)
-        stored = await self.replay(self.announced_to, window)
+        stored = await self.stored.after(self.announced_to, window)
         fresh = [event for event in stored if event.event_id not in self.seen]
         for event in stored:
             self.publish(event)
         if stored:
             self.confirm(stored[-1].event_id)
         return len(fresh)
-
-    async def resume(
-        self, stream: Stream, conn: Connection, after_seq: int, after_event_id: int | None
-    ) -> None:
-        """Replays what the console missed after `after_seq` (from memory, or from the events table when it
-        comes from another instance and names `after_event_id`), or sends reset when that is gone."""
-        if conn.release is not None:
-            conn.release.cancel()  # still within the hold: this resume says where to start
-            conn.release = None
-        async with conn.lock:  # one release per connection at a time, or frames would go out twice
-            if conn.held:
-                await self._resume_held(stream, conn, after_seq, after_event_id)
-            else:
-                await self._resume_late(stream, conn, after_seq, after_event_id is not None)
-
-    async def _resume_held(
-        self, stream: Stream, conn: Connection, after_seq: int, after_event_id: int | None
-    ) -> None:
-        if stream.pending is not None and after_event_id is not None:
-            await self._replay_from_store(stream, after_seq, after_event_id)
-        elif stream.pending is not None or not stream.holds(after_seq):
-            self._settle(stream)
-            self._reset(stream, conn)
-            after_seq = conn.hello_seq
-        await self._release(stream, conn, after_seq)
-
-    async def _resume_late(self, stream: Stream, conn: Connection, after_seq: int, named_event: bool) -> None:
-        # The hold ended before this resume was read (a busy loop, or subscribe came first): every frame
-        # after hello_seq already went out live, so only the gap before it is left to send.
-        if conn.fresh:
-            if after_seq > 0 or named_event:
-                self._reset(stream, conn)  # its seqs were another stream's: the gap cannot be known
-        elif after_seq < conn.hello_seq and not stream.holds(after_seq):
-            self._reset(stream, conn)
-        elif after_seq < conn.hello_seq:
-            gap = [item for item in stream.since(after_seq) if item[0] <= conn.hello_seq]
-            if not await self.replays.send(stream, conn, gap):
-                self._cut_off(stream, conn)
-
-    @staticmethod
-    def _reset(stream: Stream, conn: Connection) -> None:
-        conn.offer(control("reset", stream.seq, reason="the missed events are no longer kept"))
-
-    async def _replay_from_store(self, stream: Stream, after_seq: int, after_event_id: int) -> None:
-        # New here: what the console missed is in the events table; events that arrived live meanwhile were
-        # kept in `pending`. Both go out in id order (ids follow commit order), each once.
-        window = datetime.now(UTC) - timedelta(seconds=self.settings.resume_window_s)
-        try:
-            missed = await self.replay(after_event_id, window)
-        except Exception:
-            log.exception("resume from the events table failed; the console gets reset")
-            missed = []
-        pending, stream.pending = stream.pending or [], None
-        stream.continue_after(after_seq)
-        for event in sorted({e.event_id: e for e in [*missed, *pending]}.values(), key=lambda e: e.event_id):
-            if event.event_id > after_event_id:
-                self._record_for(stream, event)
-
-    def _settle(self, stream: Stream) -> None:
-        """Ends a new stream's wait for its first resume: what was kept back is delivered."""
-        pending, stream.pending = stream.pending, None
-        for event in pending or []:
-            self._record_for(stream, event)
-
-    def _record_for(self, stream: Stream, event: Event) -> None:
-        if stream.wants(event) and self.replays.rendered(event, stream.principal.role):
-            stream.record(event)
-
-    async def _release(self, stream: Stream, conn: Connection, after_seq: int) -> None:
-        """Sends a held connection all after `after_seq`, waiting for room, then lets live frames in."""
-        while conn.held and not conn.transport.is_closing():
-            missed = stream.since(after_seq)
-            if not missed:
-                conn.held = False  # no await since the check: nothing can slip in between
-                return
-            if not await self.replays.send(stream, conn, missed):
-                self._cut_off(stream, conn)
-                return
-            after_seq = missed[-1][0]
 
     def trim(self) -> None:
         """Cuts off the consoles furthest behind while all consoles' unsent bytes exceed the budget: the

@@ -18,7 +18,10 @@ from dispatch.audit.writer import plain
 from dispatch.auth.tokens import Principal
 from dispatch.storage.events import Event
 
-BUFFER = 5000
+BUFFER = 5000  # the latest events per console kept here in full, for resume
+# The seqs per console whose event ids are kept (8 bytes each): a console further behind than BUFFER gets the
+# events in between from the events table, numbered as they were, instead of a reset.
+NUMBERED = 50_000
 DECODED = 512  # kept events held decoded, the most recently read
 # A new connection is held (live frames kept back) until it resumes or this long has passed, so that a resume
 # replays exactly what was missed and nothing delivered live in between is sent twice.
@@ -219,16 +222,20 @@ class Stream:
         if self._dropped or event.event_id in self._delivered:
             return None
         self.seq += 1
-        slot = (self.seq - self._base - 1) % BUFFER
-        if len(self._ids) < BUFFER:
+        if self.seq - self._base > BUFFER:  # the event BUFFER seqs back is no longer kept in full
+            leaving = self._ids[self._slot(self.seq - BUFFER)]
+            del self._delivered[leaving]
+            self._kept.release(leaving)
+        if len(self._ids) < NUMBERED:
             self._ids.append(event.event_id)
-        else:  # the oldest leaves
-            del self._delivered[self._ids[slot]]
-            self._kept.release(self._ids[slot])
-            self._ids[slot] = event.event_id
+        else:  # the oldest number leaves
+            self._ids[self._slot(self.seq)] = event.event_id
         self._delivered[event.event_id] = None
         self._kept.hold(event)
         return self.seq
+
+    def _slot(self, seq: int) -> int:
+        return (seq - self._base - 1) % NUMBERED
 
     def continue_after(self, seq: int) -> None:
         """Numbers on after `seq` (a console's last seq from another instance): what was kept here before
@@ -250,13 +257,21 @@ class Stream:
         self._base = self.seq
 
     def since(self, after_seq: int) -> list[tuple[int, Event]]:
-        """Recent events after a seq with their seqs, oldest first."""
-        first = max(after_seq, self.seq - len(self._ids)) + 1
-        return [
-            (seq, self._kept[self._ids[(seq - self._base - 1) % BUFFER]])
-            for seq in range(first, self.seq + 1)
-        ]
+        """The events kept in full after a seq with their seqs, oldest first (see `holds`)."""
+        first = max(after_seq, self.seq - len(self._delivered)) + 1
+        return [(seq, self._kept[self._ids[self._slot(seq)]]) for seq in range(first, self.seq + 1)]
 
     def holds(self, after_seq: int) -> bool:
-        """Whether everything after `after_seq` is still kept."""
+        """Whether every event after `after_seq` is still kept in full."""
+        return self.seq >= after_seq >= self.seq - len(self._delivered)
+
+    def numbers(self, after_seq: int) -> bool:
+        """Whether the event id of every seq after `after_seq` is still known."""
         return self.seq >= after_seq >= self.seq - len(self._ids)
+
+    def forgotten(self, after_seq: int, most: int) -> list[tuple[int, int]]:
+        """Up to `most` (seq, event id) after `after_seq` whose events are no longer kept in full, oldest
+        first: what a resume reads back from the events table."""
+        first = max(after_seq, self.seq - len(self._ids)) + 1
+        last = min(self.seq - len(self._delivered), first + most - 1)
+        return [(seq, self._ids[self._slot(seq)]) for seq in range(first, last + 1)]

@@ -69,6 +69,6 @@ async def _handle(hub: Hub, stream: Stream, conn: Connection, text: str) -> None
         return
     if isinstance(message, Subscribe):
         stream.subscribe(Subscription(frozenset(message.hotlines), frozenset(message.areas)))
-        await hub.start(stream, conn)
+        await hub.resumes.start(stream, conn)
     else:
-        await hub.resume(stream, conn, message.after_seq, message.after_event_id)
+        await hub.resumes.resume(stream, conn, message.after_seq, message.after_event_id)

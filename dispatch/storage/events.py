@@ -11,6 +11,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from dispatch.storage.db import connection
+
 CHANNEL = "callsight_events"
 EVENT_ORDER_LOCK = 0x63616C6C  # one key for every instance
 _COLUMNS = "event_id, created_at, type, incident_id, hotline, area, payload"
@@ -87,6 +89,17 @@ async def get(conn: asyncpg.Connection, event_id: int) -> Event | None:
     return _event(row) if row else None
 
 
+async def by_ids(conn: asyncpg.Connection, event_ids: list[int], not_before: datetime) -> list[Event]:
+    """The events of these ids not older than `not_before` (for resume), in id order."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM events WHERE event_id = ANY($1::bigint[]) AND created_at >= $2 "
+        "ORDER BY event_id",
+        event_ids,
+        not_before,
+    )
+    return [_event(row) for row in rows]
+
+
 async def after(
     conn: asyncpg.Connection, event_id: int, not_before: datetime, limit: int = 10_000
 ) -> list[Event]:
@@ -109,3 +122,20 @@ async def oldest_since(conn: asyncpg.Connection, not_before: datetime) -> int | 
 async def latest_id(conn: asyncpg.Connection) -> int:
     """The newest event id (0 when there is none): where a new instance starts following."""
     return int(await conn.fetchval("SELECT coalesce(max(event_id), 0) FROM events"))
+
+
+@dataclass(frozen=True)
+class EventTable:
+    """The events table read through the pool, as the hub reads it back (catch-up and resume)."""
+
+    pool: asyncpg.Pool
+
+    async def after(self, event_id: int, not_before: datetime) -> list[Event]:
+        """See `after`."""
+        async with connection(self.pool) as conn:
+            return await after(conn, event_id, not_before)
+
+    async def by_ids(self, event_ids: list[int], not_before: datetime) -> list[Event]:
+        """See `by_ids`."""
+        async with connection(self.pool) as conn:
+            return await by_ids(conn, event_ids, not_before)

@@ -7,12 +7,14 @@ import contextlib
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
 from chaos_suite.consoles import Stalled
 
+from dispatch import streams
 from dispatch.app import create_app
 from dispatch.context import HUB, POOL
 from dispatch.settings import Settings
@@ -40,6 +42,80 @@ async def test_resume_replays_exactly_the_missed_events(client: Client) -> None:
     await post(client, "/v1/calls", call_body("113-R4"))
     live = await next_frame(again)
     assert live["incident"]["call_id"] == "113-R4" and live["seq"] == seen["seq"] + 3
+
+
+async def back_after_missing(
+    client: Client, name: str, calls: int
+) -> tuple[ClientWebSocketResponse, int, list[str]]:
+    """A console that saw one call, left while `calls` more came and reconnected (not yet resumed): its new
+    connection, its last seq and the missed call ids."""
+    await seed_cameras(client)
+    headers = bearer("police", name=name)
+    first = await console(client, "police", headers=headers)
+    await post(client, "/v1/calls", call_body(f"{name}-0"))
+    seen = await next_frame(first)
+    await first.close()
+    missed = [f"{name}-{n}" for n in range(1, calls + 1)]
+    for call_id in missed:
+        await post(client, "/v1/calls", call_body(call_id))
+    return await console(client, "police", headers=headers), seen["seq"], missed
+
+
+async def read_back(ws: ClientWebSocketResponse, last: int, missed: list[str]) -> list[Any]:
+    """The frames of the missed calls, which must come in order with the seqs after `last`, not a reset."""
+    first = await next_frame(ws)
+    assert first["type"] == "incident.opened", first
+    frames = [first] + [await next_frame(ws) for _ in missed[1:]]
+    numbered = list(zip(range(last + 1, last + len(missed) + 1), missed, strict=True))
+    assert [(f["seq"], f["incident"]["call_id"]) for f in frames] == numbered
+    return frames
+
+
+async def test_resume_past_the_kept_events_reads_them_back_numbered_as_sent(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two events kept in full per console: the other four it missed come back from the events table.
+    monkeypatch.setattr(streams, "BUFFER", 2)
+    again, last, missed = await back_after_missing(client, "desk-far", 6)
+    await again.send_json({"type": "resume", "after_seq": last})
+    replayed = await read_back(again, last, missed)
+    assert all(f["type"] == "incident.opened" and f["cameras"] for f in replayed)
+    assert await silent(again)
+    await post(client, "/v1/calls", call_body("desk-far-live"))
+    assert (await next_frame(again))["seq"] == last + 7
+
+
+async def test_a_late_resume_past_the_kept_events_gets_the_gap_before_hello_read_back(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Subscribing first ends the hold: live frames flow, and the resume that follows fills the gap before.
+    monkeypatch.setattr(streams, "BUFFER", 2)
+    again, last, missed = await back_after_missing(client, "desk-late", 5)
+    await again.send_json({"type": "subscribe", "hotlines": [], "areas": []})
+    await again.send_json({"type": "resume", "after_seq": last})
+    await read_back(again, last, missed)
+    assert await silent(again)
+
+
+async def test_resume_past_the_numbered_events_gets_reset(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streams, "BUFFER", 2)
+    monkeypatch.setattr(streams, "NUMBERED", 4)
+    again, last, _ = await back_after_missing(client, "desk-gone", 6)
+    await again.send_json({"type": "resume", "after_seq": last})
+    assert (await next_frame(again))["type"] == "reset"
+
+
+async def test_resume_gets_reset_when_the_events_table_no_longer_has_what_it_missed(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streams, "BUFFER", 2)
+    again, last, missed = await back_after_missing(client, "desk-aged", 4)
+    async with client.app[POOL].acquire() as conn:
+        await conn.execute("DELETE FROM events WHERE payload->'incident'->>'call_id' = $1", missed[0])
+    await again.send_json({"type": "resume", "after_seq": last})
+    assert (await next_frame(again))["type"] == "reset"
 
 
 async def test_resume_too_far_back_gets_reset(client: Client) -> None:

@@ -19,7 +19,7 @@ from dispatch.hub import Hub
 from dispatch.metrics import Metrics
 from dispatch.settings import Settings
 from dispatch.storage.events import Event
-from tests.unit.test_hub_turns import Audit, no_replay
+from tests.unit.test_hub_turns import Audit, NoEvents
 from tests.unit.test_streams import Socket, Transport
 
 CONSOLES: list[tuple[str, tuple[str, ...], Subscription]] = [
@@ -42,7 +42,7 @@ def principal(n: int, role: str, areas: tuple[str, ...]) -> Principal:
 
 
 async def test_each_console_gets_what_its_rights_and_filter_allow() -> None:
-    hub = Hub(Settings(), Metrics(), no_replay, load_policy(), cast(Auditor, Audit()))
+    hub = Hub(Settings(), Metrics(), NoEvents(), load_policy(), cast(Auditor, Audit()))
     transports = []
     for n, (role, areas, subscription) in enumerate(CONSOLES):
         transport = Transport()
@@ -51,7 +51,7 @@ async def test_each_console_gets_what_its_rights_and_filter_allow() -> None:
             principal(n, role, areas), ws, cast(asyncio.Transport, cast(Any, transport))
         )
         stream.subscribe(subscription)
-        await hub.start(stream, conn)
+        await hub.resumes.start(stream, conn)
         transports.append(transport)
     kinds = list(itertools.product(("113", "114", "115", None), ("A", "B", None)))
     for event_id, (hotline, area) in enumerate(kinds, 1):

@@ -24,8 +24,14 @@ class Audit:
         pass
 
 
-async def no_replay(after_event_id: int, not_before: datetime) -> list[Event]:
-    return []
+class NoEvents:
+    """An events table with nothing in it."""
+
+    async def after(self, event_id: int, not_before: datetime) -> list[Event]:
+        return []
+
+    async def by_ids(self, event_ids: list[int], not_before: datetime) -> list[Event]:
+        return []
 
 
 def event(event_id: int) -> Event:
@@ -34,14 +40,14 @@ def event(event_id: int) -> Event:
 
 
 async def hub_with_consoles(count: int) -> tuple[Hub, list[Transport]]:
-    hub = Hub(Settings(), Metrics(), no_replay, load_policy(), cast(Auditor, Audit()))
+    hub = Hub(Settings(), Metrics(), NoEvents(), load_policy(), cast(Auditor, Audit()))
     transports = []
     for n in range(count):
         transport = Transport()
         principal = Principal(f"police-{n}", "police", frozenset(), f"token-{n}")
         ws = cast(web.WebSocketResponse, Socket())
         stream, conn = hub.attach(principal, ws, cast(asyncio.Transport, cast(Any, transport)))
-        await hub.start(stream, conn)  # as a console that subscribed: live frames from now on
+        await hub.resumes.start(stream, conn)  # as a console that subscribed: live frames from now on
         transports.append(transport)
     return hub, transports
 

@@ -12,7 +12,7 @@ from asyncpg.pgproto import pgproto
 
 from dispatch.auth.tokens import Principal
 from dispatch.storage.events import Event
-from dispatch.streams import BUFFER, DECODED, KeptEvents, Stream
+from dispatch.streams import BUFFER, DECODED, NUMBERED, KeptEvents, Stream
 from tests.unit.test_hub_turns import event, hub_with_consoles
 from tests.unit.test_streams import Socket
 
@@ -44,6 +44,22 @@ def test_past_the_buffer_the_oldest_leave_and_seqs_still_match_their_events() ->
     assert ids(window.since(0))[0] == (4, 1004)  # everything still kept, from the oldest
     assert len(kept) == BUFFER
     assert window.record(event(1001)) == BUFFER + 4  # left the window: new to this console again
+
+
+def test_past_the_kept_events_their_ids_stay_numbered_for_a_read_back() -> None:
+    kept = KeptEvents()
+    window = stream(kept)
+    for n in range(1, BUFFER + 6):
+        window.record(event(1000 + n))
+    assert not window.holds(4) and window.holds(5) and window.numbers(0)
+    assert window.forgotten(0, 10) == [(n, 1000 + n) for n in range(1, 6)]
+    assert window.forgotten(2, 2) == [(3, 1003), (4, 1004)]
+    assert window.forgotten(5, 10) == [] and len(kept) == BUFFER
+    for n in range(BUFFER + 6, NUMBERED + 3):
+        window.record(event(1000 + n))
+    assert not window.numbers(1) and window.numbers(2)
+    assert window.forgotten(0, 2) == [(3, 1003), (4, 1004)]  # the oldest numbers left
+    assert ids(window.since(window.seq - 1)) == [(window.seq, 1000 + window.seq)] and len(kept) == BUFFER
 
 
 def test_an_event_is_kept_until_the_last_console_holding_it_lets_go() -> None:
