@@ -39,7 +39,7 @@ class Hub:
         self.metrics = metrics
         self.stored = stored
         self.replays = Replays(settings, policy, auditor)
-        self.resumes = Resumes(settings, stored, self.replays, self._cut_off)
+        self.resumes = Resumes(settings, stored, self.replays, self._cut_off, metrics.read_back)
         self.streams: dict[str, Stream] = {}
         self.kept = KeptEvents()
         self.connected = 0  # connections attached and not yet detached

@@ -48,6 +48,11 @@ class Metrics:
         self.dropped_consoles = Counter(
             "callsight_consoles_cut_off", "Consoles disconnected for not reading", registry=self.registry
         )
+        self.read_back = Counter(
+            "callsight_resume_read_back_events",
+            "Missed events a resume read back from the events table, no longer kept in memory",
+            registry=self.registry,
+        )
         self.degraded_pushes = Counter(
             "callsight_degraded_pushes",
             "Calls pushed to consoles while the database was away",

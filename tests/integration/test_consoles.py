@@ -16,7 +16,7 @@ from chaos_suite.consoles import Stalled
 
 from dispatch import streams
 from dispatch.app import create_app
-from dispatch.context import HUB, POOL
+from dispatch.context import HUB, METRICS, POOL
 from dispatch.settings import Settings
 from dispatch.storage import events as event_store
 from dispatch.streams import Connection
@@ -80,6 +80,8 @@ async def test_resume_past_the_kept_events_reads_them_back_numbered_as_sent(
     await again.send_json({"type": "resume", "after_seq": last})
     replayed = await read_back(again, last, missed)
     assert all(f["type"] == "incident.opened" and f["cameras"] for f in replayed)
+    registry = client.app[METRICS].registry
+    assert registry.get_sample_value("callsight_resume_read_back_events_total") == len(missed) - 2
     assert await silent(again)
     await post(client, "/v1/calls", call_body("desk-far-live"))
     assert (await next_frame(again))["seq"] == last + 7
