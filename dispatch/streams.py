@@ -199,10 +199,12 @@ class Stream:
         self.audience = audience(principal, Subscription())
         self.seq = 0
         self._kept = kept
-        # The ids of the last len(_ids) seqs, a ring in seq order from seq `_base` + 1 (seqs are consecutive).
+        # The ids of the last len(_ids) seqs (up to NUMBERED), a ring in seq order from seq `_base` + 1 (seqs
+        # are consecutive).
         self._ids = array("q")
         self._base = 0
-        # The same ids for lookup: a dict of ints, which the collector does not track.
+        # The ids of the last BUFFER seqs, whose events are kept in full, for lookup: a dict of ints, which
+        # the collector does not track.
         self._delivered: dict[int, None] = {}
         self._dropped = False
         self.connections: set[Connection] = set()
