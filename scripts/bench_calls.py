@@ -230,8 +230,8 @@ async def _phases(target: Target, phases: list[tuple[float, float]]) -> list[dic
 
 
 async def _push_histograms(url: str) -> dict[str, dict[float, float]]:
-    """Cumulative bucket counts of the call push histogram ("push") and of each of its phases (empty for the
-    baseline server)."""
+    """Cumulative bucket counts of the call push histogram ("push") and of each of its phases (the baseline
+    server has the push histogram alone)."""
     async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as response:
         if response.status != 200:
             return {}
@@ -325,7 +325,13 @@ def _baseline(
 def _row(done: dict[str, Any], received: dict[str, list[float]], consoles: int) -> dict[str, Any]:
     """One phase's figures as both servers report them."""
     latencies = _latencies(done["sent"], received, consoles)
-    return {"rate": done["rate"], "cpu_ms_per_call": done["cpu_ms_per_call"], **latencies}
+    server = done["server"].get("push", {})
+    return {
+        "rate": done["rate"],
+        "cpu_ms_per_call": done["cpu_ms_per_call"],
+        "server_ms": server,
+        **latencies,
+    }
 
 
 def main() -> None:
@@ -361,8 +367,7 @@ def main() -> None:
     rows = [
         {
             **_row(d, received, len(tokens)),
-            "server_ms": d["server"].pop("push", {}),
-            "server_phases_ms": d["server"],
+            "server_phases_ms": {k: v for k, v in d["server"].items() if k != "push"},
         }
         for d in done
     ]
@@ -410,6 +415,7 @@ def _print(report: dict[str, Any]) -> None:
             f"{srv.get('p99', math.nan):>8.2f} {row['cpu_ms_per_call']:>8.2f} {name}"
         )
     steady, bare = report["steady"]["all_consoles_ms"], report["baseline"][0]["all_consoles_ms"]
+    srv, bare_srv = report["steady"]["server_ms"], report["baseline"][0]["server_ms"]
     phases = report["steady"]["server_phases_ms"]
     print(
         "srv by phase at the first rate, p50 ms: "
@@ -419,10 +425,17 @@ def _print(report: dict[str, Any]) -> None:
         f"(ms from the webhook request being sent; srv: request arrival to the last frame written; bare: a "
         f"fan-out server without storage, same consoles and frame; cpu/call: the server's CPU ms per call)\n"
         f"all-consoles ratio to bare: "
-        f"p50 {steady['p50'] / bare['p50']:.2f}x, p99 {steady['p99'] / bare['p99']:.2f}x\n"
+        f"p50 {steady['p50'] / bare['p50']:.2f}x, p99 {steady['p99'] / bare['p99']:.2f}x; "
+        f"server-side ratio to bare: p50 {_ratio(srv, bare_srv, 'p50')}, p99 {_ratio(srv, bare_srv, 'p99')}\n"
         f"highest rate held (every console got every call, all-consoles p99 < 100 ms): "
         f"service {report['held']['service']:g}/s, bare {report['held']['bare']:g}/s"
     )
+
+
+def _ratio(service: dict[str, float], bare: dict[str, float], key: str) -> str:
+    if not service.get(key) or not bare.get(key):
+        return "n/a"
+    return f"{service[key] / bare[key]:.2f}x"
 
 
 def _held(rows: list[dict[str, Any]]) -> float:

@@ -1,19 +1,23 @@
 """The calls benchmark's baseline: a bare aiohttp fan-out server, no storage, no matching, no audit.
 
 For each `POST /v1/calls` it sends the sample frame (the service's own `incident.opened`, its call id
-replaced) to every connected WebSocket, as a minimal server would, on the event loop the service uses.
-Usage: `bench_fanout.py PORT SAMPLE`.
+replaced) to every connected WebSocket, as a minimal server would, on the event loop the service uses. It
+times each call from its request arriving to the last frame written into the service's own push histogram
+(at `/metrics`), so that the server-side figure has a baseline too. Usage: `bench_fanout.py PORT SAMPLE`.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
 from dispatch.eventloop import new_event_loop
+from dispatch.metrics import PUSH_BUCKETS
 from dispatch.settings import Settings
 
 CONSOLES: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("consoles", set)
@@ -32,17 +36,27 @@ async def console(request: web.Request) -> web.WebSocketResponse:
 
 
 def make_app(sample: bytes, sample_call_id: str) -> web.Application:
+    registry = CollectorRegistry()
+    # The service's name and buckets: the bench reads both servers' figures the same way.
+    pushed = Histogram("callsight_call_push_seconds", "", registry=registry, buckets=PUSH_BUCKETS)
+
     async def push(request: web.Request) -> web.Response:
+        arrived = time.perf_counter()
         call_id = json.loads(await request.read())["call_id"]
         frame = sample.replace(sample_call_id.encode(), call_id.encode())
         for ws in list(request.app[CONSOLES]):
             await ws.send_frame(frame, WSMsgType.TEXT)
+        pushed.observe(time.perf_counter() - arrived)
         return web.json_response({"call_id": call_id}, status=201)
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(registry), content_type="text/plain")
 
     app = web.Application()
     app[CONSOLES] = set()
     app.router.add_get("/v1/consoles/ws", console)
     app.router.add_post("/v1/calls", push)
+    app.router.add_get("/metrics", metrics)
     return app
 
 
