@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import OrderedDict
+from array import array
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -21,10 +21,29 @@ from dispatch.replay import Replays, delivered_action
 from dispatch.resume import Resumes, StoredEvents
 from dispatch.settings import Settings
 from dispatch.storage.events import Event
-from dispatch.streams import BUFFER, Connection, KeptEvents, Stream
+from dispatch.streams import Connection, KeptEvents, Stream
 
 CLOSE_TOO_SLOW = 4008
 CLOSE_REVOKED = 4001
+
+
+# Event ids are numbered densely by the database: a ring of the last 524,288 covers 13 minutes at the soak's
+# 650 events a second, and the 5,000 events each console keeps if it receives one event in a hundred or more.
+SEEN = 1 << 19
+_NO_EVENT = -(2**63)  # stored events count up from 1, events pushed while the database is away down from -1
+
+
+class SeenIds:
+    """The ids of events published here, the last SEEN of them: an id and id + SEEN share a slot (4 MB)."""
+
+    def __init__(self) -> None:
+        self._ids = array("q", [_NO_EVENT]) * SEEN
+
+    def add(self, event_id: int) -> None:
+        self._ids[event_id % SEEN] = event_id
+
+    def __contains__(self, event_id: int) -> bool:
+        return self._ids[event_id % SEEN] == event_id
 
 
 class Hub:
@@ -39,13 +58,16 @@ class Hub:
         self.metrics = metrics
         self.stored = stored
         self.replays = Replays(settings, policy, auditor)
-        self.resumes = Resumes(settings, stored, self.replays, self._cut_off, metrics.read_back)
+        self.resumes = Resumes(
+            settings, stored, self.replays, self._cut_off, metrics.read_back, self._published
+        )
         self.streams: dict[str, Stream] = {}
         self.kept = KeptEvents()
         self.connected = 0  # connections attached and not yet detached
         metrics.consoles.set_function(lambda: self.connected)
-        self.seen: OrderedDict[int, None] = OrderedDict()
+        self.seen = SeenIds()
         self.last_event_id = 0  # highest stored event published here
+        self.started_from = 0  # the newest stored event when this instance started: none up to it come here
         # Every event up to this id was announced to this instance (confirmed by the listener), so a catch-up
         # starts here. Not last_event_id: this instance's own events are published before others' NOTIFYs,
         # so that one runs ahead of events whose announcement a lost LISTEN connection dropped.
@@ -61,10 +83,8 @@ class Hub:
         console's frame as soon as it is stamped, unless frames of this turn are already kept back."""
         if event.event_id in self.seen:
             return
-        self.seen[event.event_id] = None
+        self.seen.add(event.event_id)
         self.last_event_id = max(self.last_event_id, event.event_id)
-        if len(self.seen) > 10 * BUFFER:
-            self.seen.popitem(last=False)
         cork = not at_once or bool(self._corked)  # kept-back frames go first: a console's order is kept
         by_role: dict[str, Rendered | None] = {}
         admitted: dict[Audience, bool] = {}  # consoles of one audience get the same answer: decide once
@@ -96,7 +116,7 @@ class Hub:
         """Records the event on the stream and sends it to its live connections; True if any got it."""
         seq = stream.record(event)
         if seq is None:
-            return False  # already delivered (replay and live overlap)
+            return False  # a dropped stream, or a resume gave it this event already
         frame = None  # stays None when every connection is held: their release sends it
         for conn in tuple(stream.connections):  # a cut-off leaves the set
             if conn.held:
@@ -188,7 +208,11 @@ class Hub:
 
     def start_at(self, event_id: int) -> None:
         """Where this instance starts following: the newest stored event when it starts."""
-        self.last_event_id = self.announced_to = event_id
+        self.last_event_id = self.announced_to = self.started_from = event_id
+
+    def _published(self, event_id: int) -> bool:
+        """Whether this event has been published here, or never will be (stored before the start)."""
+        return event_id <= self.started_from or event_id in self.seen
 
     def confirm(self, event_id: int) -> None:
         """Every event up to `event_id` has been announced here (the listener saw its connection healthy)."""
@@ -225,6 +249,7 @@ class Hub:
         """Sends a heartbeat to every connection idle longer than the heartbeat interval."""
         now = time.monotonic()
         for stream in list(self.streams.values()):
+            stream.settle_ahead(self._published)
             for conn in [c for c in stream.connections if not c.held]:
                 if now - conn.last_sent >= self.settings.heartbeat_s and conn.idle:
                     conn.last_sent = now

@@ -38,9 +38,16 @@ class Resumes:
     """Decides what a held connection is sent before its live frames: what it missed, or a reset."""
 
     def __init__(
-        self, settings: Settings, stored: StoredEvents, replays: Replays, cut_off: CutOff, read_back: Counter
+        self,
+        settings: Settings,
+        stored: StoredEvents,
+        replays: Replays,
+        cut_off: CutOff,
+        read_back: Counter,
+        published: Callable[[int], bool],
     ) -> None:
         self.settings = settings
+        self.published = published
         self.stored = stored
         self.read_back = read_back
         self.replays = replays
@@ -159,6 +166,8 @@ class Resumes:
     def _record_for(self, stream: Stream, event: Event) -> None:
         if stream.wants(event) and self.replays.rendered(event, stream.principal.role):
             stream.record(event)
+            if not self.published(event.event_id):  # read from the table before its announcement came
+                stream.recorded_ahead(event.event_id)
 
     async def _release(self, stream: Stream, conn: Connection, after_seq: int) -> None:
         """Sends a held connection all after `after_seq`, waiting for room, then lets live frames in."""

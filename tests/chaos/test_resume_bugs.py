@@ -121,7 +121,7 @@ def _slow_notify(monkeypatch: pytest.MonkeyPatch, delay_s: float) -> None:
 
     def listener(dsn: str, channels: dict[str, Any], *hooks: Any) -> Any:
         def late(callback: Any) -> Any:
-            return lambda payload: asyncio.get_running_loop().call_later(delay_s, callback, payload)
+            return lambda *notified: asyncio.get_running_loop().call_later(delay_s, callback, *notified)
 
         delayed = {name: late(cb) if name == event_store.CHANNEL else cb for name, cb in channels.items()}
         return real(dsn, delayed, *hooks)

@@ -11,6 +11,7 @@ from typing import cast
 from asyncpg.pgproto import pgproto
 
 from dispatch.auth.tokens import Principal
+from dispatch.hub import SEEN, SeenIds
 from dispatch.storage.events import Event
 from dispatch.streams import BUFFER, DECODED, NUMBERED, KeptEvents, Stream
 from tests.unit.test_hub_turns import event, hub_with_consoles
@@ -25,12 +26,40 @@ def ids(items: list[tuple[int, Event]]) -> list[tuple[int, int]]:
     return [(seq, e.event_id) for seq, e in items]
 
 
-def test_seqs_count_up_and_a_repeat_gets_none() -> None:
+def test_seqs_count_up_and_each_names_its_event() -> None:
     window = stream(KeptEvents())
-    assert [window.record(event(n)) for n in (10, 11, 12)] == [1, 2, 3]
-    assert window.record(event(11)) is None
-    assert ids(window.since(1)) == [(2, 11), (3, 12)]
+    assert [window.record(event(n)) for n in (10, 12, 11)] == [1, 2, 3]
+    assert ids(window.since(1)) == [(2, 12), (3, 11)]
     assert window.holds(0) and window.holds(3) and not window.holds(4)
+
+
+def test_an_event_a_resume_recorded_ahead_of_the_hub_is_not_recorded_again() -> None:
+    window = stream(KeptEvents())
+    for event_id in (5, 6):
+        window.record(event(event_id))
+        window.recorded_ahead(event_id)  # read from the events table before the hub published it here
+    assert window.record(event(5)) is None  # the hub's publish of it, later
+    window.settle_ahead(lambda event_id: event_id == 6)  # published meanwhile (this stream did not want it)
+    assert window.record(event(6)) == 3 and window.record(event(7)) == 4
+    assert ids(window.since(0)) == [(1, 5), (2, 6), (3, 6), (4, 7)]
+
+
+async def test_the_hub_delivers_an_event_once_however_often_it_is_published() -> None:
+    hub, transports = await hub_with_consoles(2)
+    for event_id in (5, 6, 5, 6, 5):  # announced locally and by NOTIFY, and read again by a catch-up
+        hub.publish(event(event_id), at_once=True)
+    for transport in transports:
+        assert [b'"event_id":"5"' in w for w in transport.writes[1:]] == [True, False]
+    assert [stream.seq for stream in hub.streams.values()] == [2, 2]
+
+
+def test_the_ids_seen_are_the_last_of_their_slots() -> None:
+    seen = SeenIds()
+    assert -1 not in seen and 0 not in seen  # degraded events count down from -1
+    seen.add(7)
+    assert 7 in seen and 8 not in seen
+    seen.add(7 + SEEN)  # SEEN ids on: the slot is the newer id's now
+    assert 7 + SEEN in seen and 7 not in seen
 
 
 def test_past_the_buffer_the_oldest_leave_and_seqs_still_match_their_events() -> None:
@@ -43,7 +72,6 @@ def test_past_the_buffer_the_oldest_leave_and_seqs_still_match_their_events() ->
     assert ids(window.since(BUFFER + 1)) == [(BUFFER + 2, 1000 + BUFFER + 2), (BUFFER + 3, 1000 + BUFFER + 3)]
     assert ids(window.since(0))[0] == (4, 1004)  # everything still kept, from the oldest
     assert len(kept) == BUFFER
-    assert window.record(event(1001)) == BUFFER + 4  # left the window: new to this console again
 
 
 def test_past_the_kept_events_their_ids_stay_numbered_for_a_read_back() -> None:
@@ -128,8 +156,17 @@ def test_the_events_read_last_stay_decoded() -> None:
 
 def detailed(event_id: int) -> Event:
     """An event whose payload nests like an incident's: cameras with aims and feeds, floats, nulls."""
-    cameras = [{"camera_id": f"C{n}", "lat": 10.7 + n / 7, "covers": n % 2 == 0, "aim": {"pan_deg": 12.5},
-                "feed_path": None, "tags": ["a", "b"]} for n in range(5)]
+    cameras = [
+        {
+            "camera_id": f"C{n}",
+            "lat": 10.7 + n / 7,
+            "covers": n % 2 == 0,
+            "aim": {"pan_deg": 12.5},
+            "feed_path": None,
+            "tags": ["a", "b"],
+        }
+        for n in range(5)
+    ]
     incident = {"call_id": "113-1", "opened_at": "2026-11-29T22:00:00+00:00"}
     return replace(event(event_id), payload={"incident": incident, "cameras": cameras, "detections": []})
 
