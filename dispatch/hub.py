@@ -16,12 +16,13 @@ from dispatch.audit.writer import Auditor, plain
 from dispatch.auth.tokens import Principal
 from dispatch.detections.policy import Policy
 from dispatch.frames import Rendered, control, render
+from dispatch.kept import KeptEvents
 from dispatch.metrics import Metrics
 from dispatch.replay import Replays, delivered_action
 from dispatch.resume import Resumes, StoredEvents
 from dispatch.settings import Settings
 from dispatch.storage.events import Event
-from dispatch.streams import Connection, KeptEvents, Stream
+from dispatch.streams import Connection, Stream
 
 CLOSE_TOO_SLOW = 4008
 CLOSE_REVOKED = 4001

@@ -12,8 +12,9 @@ from asyncpg.pgproto import pgproto
 
 from dispatch.auth.tokens import Principal
 from dispatch.hub import SEEN, SeenIds
+from dispatch.kept import DECODED, KeptEvents
 from dispatch.storage.events import Event
-from dispatch.streams import BUFFER, DECODED, NUMBERED, KeptEvents, Stream
+from dispatch.streams import BUFFER, NUMBERED, Stream
 from tests.unit.test_hub_turns import event, hub_with_consoles
 from tests.unit.test_streams import Socket
 
