@@ -60,7 +60,7 @@ class Hub:
         self.stored = stored
         self.replays = Replays(settings, policy, auditor)
         self.resumes = Resumes(
-            settings, stored, self.replays, self._cut_off, metrics.read_back, self._published
+            settings, stored, self.replays, self._cut_off, metrics.read_back, self.published
         )
         self.streams: dict[str, Stream] = {}
         self.kept = KeptEvents()
@@ -211,9 +211,11 @@ class Hub:
         """Where this instance starts following: the newest stored event when it starts."""
         self.last_event_id = self.announced_to = self.started_from = event_id
 
-    def _published(self, event_id: int) -> bool:
-        """Whether this event has been published here, or never will be (stored before the start)."""
-        return event_id <= self.started_from or event_id in self.seen
+    def published(self, event_id: int) -> bool:
+        """Whether this event has been published here, or never will be: stored before the start, or announced
+        and further back than the seen ids reach (a resume's mark for it would otherwise never settle)."""
+        reached = min(self.announced_to, self.last_event_id - SEEN)
+        return event_id <= max(self.started_from, reached) or event_id in self.seen
 
     def confirm(self, event_id: int) -> None:
         """Every event up to `event_id` has been announced here (the listener saw its connection healthy)."""
@@ -250,7 +252,7 @@ class Hub:
         """Sends a heartbeat to every connection idle longer than the heartbeat interval."""
         now = time.monotonic()
         for stream in list(self.streams.values()):
-            stream.settle_ahead(self._published)
+            stream.settle_ahead(self.published)
             for conn in [c for c in stream.connections if not c.held]:
                 if now - conn.last_sent >= self.settings.heartbeat_s and conn.idle:
                     conn.last_sent = now

@@ -63,6 +63,20 @@ def test_the_ids_seen_are_the_last_of_their_slots() -> None:
     assert 7 + SEEN in seen and 7 not in seen
 
 
+async def test_an_event_further_back_than_the_seen_ids_reach_counts_as_published_once_announced() -> None:
+    hub, _ = await hub_with_consoles(1)
+    hub.publish(event(7), at_once=True)
+    hub.publish(event(7 + SEEN), at_once=True)  # its slot now names the newer event
+    assert 7 not in hub.seen and not hub.published(7)  # not announced: a catch-up may still bring it
+    hub.confirm(7 + SEEN)
+    assert hub.published(7) and not hub.published(8)  # 8 was never published, and is within reach
+    window = stream(KeptEvents())
+    window.record(event(7))
+    window.recorded_ahead(7)  # a resume's mark for it settles instead of staying for good
+    window.settle_ahead(hub.published)
+    assert window.record(event(7)) == 2
+
+
 def test_past_the_buffer_the_oldest_leave_and_seqs_still_match_their_events() -> None:
     kept = KeptEvents()
     window = stream(kept)
