@@ -50,9 +50,6 @@ class Resumes:
         self.settings = settings
         self.published = published
         self.stored = stored
-        # Consoles cut off together resume together: unbounded, their read-backs held every pooled connection
-        # (a soak's resume storm: pool idle 0, calls' store phase 0.5-1 s on average against 0.02-0.3).
-        self._reading = asyncio.Semaphore(settings.resume_reads)
         self.read_back = read_back
         self.replays = replays
         self.cut_off = cut_off
@@ -138,8 +135,7 @@ class Resumes:
     async def _read(self, numbered: list[tuple[int, int]]) -> list[tuple[int, Event]] | None:
         window = datetime.now(UTC) - timedelta(seconds=self.settings.resume_window_s)
         try:
-            async with self._reading:
-                found = {e.event_id: e for e in await self.stored.by_ids([i for _, i in numbered], window)}
+            found = {e.event_id: e for e in await self.stored.by_ids([i for _, i in numbered], window)}
         except Exception:
             log.exception("reading events back for a resume failed")
             return None
@@ -156,8 +152,7 @@ class Resumes:
         # kept in `pending`. Both go out in id order (ids follow commit order), each once.
         window = datetime.now(UTC) - timedelta(seconds=self.settings.resume_window_s)
         try:
-            async with self._reading:
-                missed = await self.stored.after(after_event_id, window)
+            missed = await self.stored.after(after_event_id, window)
         except Exception:
             log.exception("resume from the events table failed; the console gets reset")
             missed = []

@@ -154,11 +154,6 @@ class Settings(BaseSettings):
     )
     db_pool_min: int = Field(default=2, ge=1, description="Database connections kept open.")
     db_pool_max: int = Field(default=10, ge=1, description="Most database connections.")
-    resume_reads: int = Field(
-        default=2,
-        ge=1,
-        description="Database connections resuming consoles may hold at once; the rest stay free for calls.",
-    )
     event_loop: Literal["uvloop", "asyncio"] = Field(
         default="uvloop", description="Event loop of `callsight serve`: uvloop (libuv), or asyncio's own."
     )

@@ -99,31 +99,3 @@ async def test_after_writes_waits_for_frames_kept_back_and_not_otherwise() -> No
     assert seen == [2]
     await asyncio.sleep(0)
     assert seen == [2, 3]  # after the kept-back frame was written
-
-
-class SlowEvents(NoEvents):
-    """An events table that counts how many reads are under way at once."""
-
-    def __init__(self) -> None:
-        self.reading = self.most = 0
-
-    async def after(self, event_id: int, not_before: datetime) -> list[Event]:
-        self.reading += 1
-        self.most = max(self.most, self.reading)
-        await asyncio.sleep(0.01)
-        self.reading -= 1
-        return []
-
-
-async def test_consoles_resuming_together_hold_at_most_their_share_of_database_connections() -> None:
-    stored = SlowEvents()
-    settings = Settings(resume_reads=2)
-    hub = Hub(settings, Metrics(), stored, load_policy(), cast(Auditor, Audit()))
-    resumes = []
-    for n in range(6):  # consoles new to this instance, each naming the last event it had
-        principal = Principal(f"police-{n}", "police", frozenset(), f"token-{n}")
-        ws, transport = cast(web.WebSocketResponse, Socket()), cast(Any, Transport())
-        stream, conn = hub.attach(principal, ws, transport)
-        resumes.append(hub.resumes.resume(stream, conn, 5, 3))
-    await asyncio.gather(*resumes)
-    assert stored.most == settings.resume_reads
