@@ -19,9 +19,8 @@ from dispatch.streams import HOLD_S, Connection, Stream
 
 log = logging.getLogger(__name__)
 CutOff = Callable[[Stream, Connection], None]
-# Events per slice while a console catches up, from memory or read back from the events table (one query).
-# Decoded, an incident event of 8.5 kB weighs 24 KiB: fifty supervisors catching up at once hold 100 each,
-# some 120 MB.
+# Events read back from the events table per query while a console catches up. Decoded, an incident event
+# of 8.5 kB weighs 24 KiB: fifty supervisors catching up at once hold 100 each, some 120 MB.
 FETCH = 100
 
 
@@ -123,11 +122,7 @@ class Resumes:
         """The next slice of what the stream numbered after `after_seq`, oldest first: from memory while kept
         (no await: nothing is recorded meanwhile), else read back; None when some of it is gone."""
         if stream.holds(after_seq):
-            # A slice, not all that is kept: kept events are decoded as they are read. All 5,000 at once
-            # held the loop 34-39 ms (detections) to 245-338 ms (incidents) per console, and went through the
-            # decoded events the consoles resuming beside it share (50 supervisors' resumes took 40 % of the
-            # service).
-            return stream.since(after_seq, FETCH)
+            return stream.since(after_seq)
         missed = await self._read(stream.forgotten(after_seq, FETCH)) if stream.numbers(after_seq) else None
         self.read_back.inc(len(missed or []))
         return missed

@@ -249,11 +249,10 @@ class Stream:
         self._ids = array("q")
         self._base = self.seq
 
-    def since(self, after_seq: int, most: int = BUFFER) -> list[tuple[int, Event]]:
-        """Up to `most` of the events kept in full after a seq with their seqs, oldest first (see `holds`)."""
+    def since(self, after_seq: int) -> list[tuple[int, Event]]:
+        """The events kept in full after a seq with their seqs, oldest first (see `holds`)."""
         first = max(after_seq, self.seq - self._kept_count) + 1
-        last = min(self.seq, first + most - 1)
-        return [(seq, self._kept[self._ids[self._slot(seq)]]) for seq in range(first, last + 1)]
+        return [(seq, self._kept[self._ids[self._slot(seq)]]) for seq in range(first, self.seq + 1)]
 
     def holds(self, after_seq: int) -> bool:
         """Whether every event after `after_seq` is still kept in full."""

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import re
 import uuid
 from dataclasses import replace
-from typing import Any, cast
+from typing import cast
 
-from aiohttp import web
 from asyncpg.pgproto import pgproto
 
 from dispatch.auth.tokens import Principal
 from dispatch.hub import SEEN, SeenIds
 from dispatch.kept import DECODED, KeptEvents
-from dispatch.resume import FETCH
 from dispatch.storage.events import Event
 from dispatch.streams import BUFFER, NUMBERED, Stream
 from tests.unit.test_hub_turns import event, hub_with_consoles
-from tests.unit.test_streams import Socket, Transport
+from tests.unit.test_streams import Socket
 
 
 def stream(kept: KeptEvents, name: str = "police-1") -> Stream:
@@ -78,26 +75,6 @@ async def test_an_event_further_back_than_the_seen_ids_reach_counts_as_published
     window.recorded_ahead(7)  # a resume's mark for it settles instead of staying for good
     window.settle_ahead(hub.published)
     assert window.record(event(7)) == 2
-
-
-def test_the_kept_events_are_read_a_slice_at_a_time() -> None:
-    window = stream(KeptEvents())
-    for event_id in range(10, 20):
-        window.record(event(event_id))
-    assert ids(window.since(2, 3)) == [(3, 12), (4, 13), (5, 14)]
-    assert ids(window.since(8, 3)) == [(9, 18), (10, 19)] and window.since(10, 3) == []
-
-
-async def test_a_resume_from_memory_longer_than_a_slice_sends_every_event_once_in_order() -> None:
-    hub, _ = await hub_with_consoles(1)
-    for event_id in range(1, FETCH * 2 + 51):
-        hub.publish(event(event_id), at_once=True)
-    console = next(iter(hub.streams.values()))
-    transport = Transport()  # the console reconnects: a held connection, then its resume from seq 0
-    _, conn = hub.attach(console.principal, cast(web.WebSocketResponse, Socket()), cast(Any, transport))
-    await hub.resumes.resume(console, conn, 0, None)
-    seqs = [int(re.findall(rb'"seq":(\d+)', frame)[0]) for frame in transport.writes[1:]]  # after hello
-    assert seqs == list(range(1, FETCH * 2 + 51))
 
 
 def test_past_the_buffer_the_oldest_leave_and_seqs_still_match_their_events() -> None:
